@@ -1,0 +1,178 @@
+/**
+ * The domain model shared by importer, store and linker. The JSON shape of
+ * `inspect --json` and `show --files --json` is `PackageJson` below; keep it stable.
+ */
+
+export type PackageFormat = 'rpm' | 'deb';
+export type FileType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+
+/** One dependency atom. `op` is spelled as the format spells it ('' when unversioned). */
+export interface Dep {
+  name: string;
+  op: string;
+  evr: string;
+  /** raw RPMSENSE_* flags for rpm (pre, interp, rich...); absent for deb */
+  sense?: number;
+}
+/** A deb alternative `a | b` becomes `{anyOf: [...]}`. */
+export interface AnyOf {
+  anyOf: Dep[];
+}
+export type DepEntry = Dep | AnyOf;
+
+/** Parsed rpm rich/boolean dependency, kept beside its raw text. */
+export type RichDep =
+  | { op: 'atom'; dep: Dep }
+  | { op: 'and' | 'or' | 'with' | 'without'; args: RichDep[] }
+  | { op: 'if' | 'unless'; cond: RichDep; then: RichDep; else?: RichDep };
+
+export interface FileEntry {
+  /** absolute path; valid UTF-8 as is, other bytes as \xNN */
+  path: string;
+  /** raw path bytes, only when they are not valid UTF-8 */
+  pathBytes?: Uint8Array;
+  type: FileType;
+  /** full st_mode */
+  mode: number;
+  user: string;
+  group: string;
+  uid?: number;
+  gid?: number;
+  size: number;
+  mtime: number;
+  /** the package's own digest of the content, lowercase hex; '' when none */
+  digest: string;
+  digestAlgo: string;
+  /** symlink target; '' otherwise */
+  target: string;
+  /** sorted lowercase names: config, doc, ghost, license, missingok, noreplace, readme, artifact, specfile, pubkey */
+  flags: string[];
+  /** as rpm --qf '%{FILECAPS}' prints them; '' when none */
+  caps: string;
+  /** BLAKE3 hex of the content; '' for anything but a regular file with content */
+  object: string;
+  /** hardlink group within the package: files sharing a non-zero value are one inode */
+  hardlink?: number;
+  /** device number for char/block nodes (major << 8 | minor, Linux old_encode_dev is not used: store major/minor) */
+  rdevMajor?: number;
+  rdevMinor?: number;
+  /** extra xattrs (name → value bytes), besides security.capability which `caps` implies */
+  xattrs?: Record<string, Uint8Array>;
+}
+
+export type SignatureKind = 'rsa' | 'dsa' | 'ecdsa' | 'eddsa' | 'mldsa' | 'unknown';
+export interface Signature {
+  /** header tag name it came from: RSAHEADER, DSAHEADER, PGP, GPG, OPENPGP, … */
+  tag: string;
+  kind: SignatureKind;
+  hashAlgo: string;
+  keyId: string;
+}
+
+export type Action =
+  | { kind: 'user'; name: string; uid?: number; group?: string; groups?: string[]; home?: string; shell?: string; comment?: string; system: boolean }
+  | { kind: 'group'; name: string; gid?: number; system: boolean; members?: string[] }
+  | { kind: 'ldconfig' }
+  | { kind: 'alternative'; link: string; name: string; path: string; priority: number; slaves?: { link: string; name: string; path: string }[] }
+  | { kind: 'service'; op: 'enable' | 'preset' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'daemon-reload'; units: string[]; user?: boolean }
+  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string }
+  | { kind: 'tmpfiles'; configs: string[] }
+  | { kind: 'cache'; tool: string; args: string[] }
+  | { kind: 'shell'; op: 'add' | 'remove'; path: string }
+  | { kind: 'noop'; what: string }
+  | { kind: 'opaque'; text: string; reason: string };
+
+export interface Scriptlet {
+  /** rpm: pre post preun postun pretrans posttrans preuntrans postuntrans verify triggerprein triggerin triggerun triggerpostun filetriggerin …; deb: preinst postinst prerm postrm triggers */
+  phase: string;
+  interpreter: string;
+  body: string;
+  /** trigger conditions, for trigger phases */
+  triggers?: Dep[];
+  actions: Action[];
+}
+
+export interface PackageMeta {
+  format: PackageFormat;
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+  /** source package (.src.rpm) */
+  isSource: boolean;
+  summary: string;
+  description: string;
+  license: string;
+  url: string;
+  vendor: string;
+  packager: string;
+  group: string;
+  buildTime: number | null;
+  buildHost: string;
+  sourceRpm: string;
+  installedSize: number;
+  requires: DepEntry[];
+  provides: DepEntry[];
+  conflicts: DepEntry[];
+  obsoletes: DepEntry[];
+  recommends: DepEntry[];
+  suggests: DepEntry[];
+  supplements: DepEntry[];
+  enhances: DepEntry[];
+  /** deb only; [] for rpm */
+  preDepends: DepEntry[];
+  breaks: DepEntry[];
+  replaces: DepEntry[];
+  scriptlets: Scriptlet[];
+  files: FileEntry[];
+  signatures: Signature[];
+  payload: { format: 'cpio' | 'tar'; compressor: string; digest: string; digestAlgo: string; size: number | null };
+  /** rpm header format version: 4 or 6 (rpm-6); deb: the debian-binary version */
+  formatVersion: string;
+}
+
+/** The stable JSON contract of `inspect --json` / `show --files --json`. */
+export interface PackageJson extends Omit<PackageMeta, 'files'> {
+  files: FileJson[];
+}
+export type FileJson = Omit<FileEntry, 'pathBytes' | 'xattrs' | 'hardlink' | 'rdevMajor' | 'rdevMinor' | 'uid' | 'gid'>;
+
+/**
+ * Where importers put file content. The store implements it; tests can use an
+ * in-memory one. Content is streamed: `open()` returns a writer, chunks go in,
+ * `close()` returns the BLAKE3 object id once the data is durable-pending.
+ */
+export interface ContentSink {
+  open(): ObjectWriter;
+}
+export interface ObjectWriter {
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** finishes the object and returns its BLAKE3 hex id */
+  close(): Promise<string>;
+  /** drops a half-written object */
+  abort(): Promise<void>;
+}
+
+/** Limits on hostile input, passed to codecs as arguments. */
+export interface Limits {
+  /** largest header/metadata blob accepted, bytes */
+  maxHeaderBytes: number;
+  /** largest number of index entries in one header */
+  maxHeaderEntries: number;
+  /** largest decompressed payload, bytes, when the package does not declare one */
+  maxPayloadBytes: number;
+  /** largest ratio decompressed/compressed tolerated past the declared size */
+  maxRatio: number;
+  maxPathLength: number;
+  maxPathDepth: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxHeaderBytes: 256 * 1024 * 1024,
+  maxHeaderEntries: 65536,
+  maxPayloadBytes: 64 * 1024 * 1024 * 1024,
+  maxRatio: 1000,
+  maxPathLength: 4096,
+  maxPathDepth: 256,
+};

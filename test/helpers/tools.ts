@@ -1,0 +1,27 @@
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** the shared corpus, beside the checkout; tests never copy it into the repo */
+export const CORPUS = path.resolve(ROOT, '../shared/corpus/rpm');
+export const hasCorpus = existsSync(CORPUS);
+
+export function has(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs a tool and returns stdout as a Buffer; throws with stderr on failure unless allowFail. */
+export function run(cmd: string, args: string[], opts: SpawnSyncOptions & { allowFail?: boolean } = {}): { status: number; stdout: Buffer; stderr: string } {
+  const r = spawnSync(cmd, args, { maxBuffer: 1 << 30, ...opts });
+  const res = { status: r.status ?? -1, stdout: r.stdout as Buffer, stderr: r.stderr?.toString() ?? '' };
+  if (r.error) throw r.error;
+  if (!opts.allowFail && res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}: ${res.stderr}`);
+  return res;
+}
+
+/** Runs the built CLI (dist/cli/main.js). */
+export function weld(args: string[], opts: SpawnSyncOptions = {}): { status: number; stdout: Buffer; stderr: string } {
+  return run(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args], { ...opts, allowFail: true });
+}
