@@ -176,3 +176,44 @@ export const DEFAULT_LIMITS: Limits = {
   maxPathLength: 4096,
   maxPathDepth: 256,
 };
+
+/**
+ * One node of a resolved tree, as image writers (erofs, tar, dir, FUSE) take it.
+ * A tree is an array of nodes sorted by path bytes, parents before children,
+ * with '/' first.
+ */
+export interface TreeNode {
+  /** absolute path; '/' for the root */
+  path: string;
+  pathBytes?: Uint8Array;
+  type: FileType;
+  /** full st_mode (type bits included) */
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  /** regular files: content length; symlinks: target length; others 0 */
+  size: number;
+  /** symlink target */
+  target?: string;
+  rdevMajor?: number;
+  rdevMinor?: number;
+  /** all xattrs, security.capability included (raw vfs_cap_data bytes) */
+  xattrs?: Record<string, Uint8Array>;
+  /** content by store object id (regular files) */
+  object?: string;
+  /** content given inline (files that link-time actions generate) */
+  data?: Uint8Array;
+  /** nodes with the same non-zero value are one inode (hardlinks) */
+  hardlink?: number;
+}
+
+/**
+ * What an image writer emits: a stream of extents. Object extents are filled
+ * from the store by the I/O shell, so writers stay pure and the verity sealer
+ * can reuse per-object leaf hashes (objects start on block boundaries).
+ */
+export type Extent =
+  | { kind: 'bytes'; offset: number; data: Uint8Array }
+  | { kind: 'object'; offset: number; object: string; size: number }
+  | { kind: 'zero'; offset: number; size: number };
