@@ -23,4 +23,5 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-[ -f dist/cli/main.js ] || npm run build
+# always rebuild: tsc is incremental enough, and a stale dist would test old code
+npm run build --silent

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { isWeldError } from '../errors.js';
+import { io } from './util.js';
+
+type Command = { run: (argv: string[]) => Promise<number>; summary: string };
+
+// Commands load lazily: start-up time counts for `weld run`.
+const COMMANDS: Record<string, { load: () => Promise<{ run: Command['run'] }>; summary: string }> = {
+  import: { load: () => import('./import.js'), summary: 'read packages into the store' },
+  inspect: { load: () => import('./inspect.js'), summary: 'parse a package file without storing it' },
+  ls: { load: () => import('./ls.js'), summary: 'list packages in the store' },
+  show: { load: () => import('./show.js'), summary: 'show one package from the store' },
+  fsck: { load: () => import('./fsck.js'), summary: 'check every object and catalog reference' },
+  scriptlets: { load: () => import('./scriptlets.js'), summary: 'report scriptlet actions across the store' },
+};
+
+const HELP = `weld — image assembly from packages as bricks, not robots
+
+Usage: weld COMMAND [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`)
+  .join('\n')}
+
+Common options:
+  --store DIR   the store (default: $WELD_STORE, else $XDG_DATA_HOME/weld)
+  --json        machine-readable output on stdout (logs stay on stderr)
+  -h, --help    help for a command
+
+Exit codes: 0 success, 1 failure, 2 usage error.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    io.out(HELP);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    io.out('weld 0.1.0\n');
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    io.err(`weld: unknown command "${cmd}"; see weld --help\n`);
+    return 2;
+  }
+  const mod = await c.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (isWeldError(e)) {
+      io.err(`weld: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      io.err(`weld: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,57 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { usageError } from '../errors.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+export const io: Io = {
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+type Opts = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with weld's usage errors (exit 2). */
+export function args<O extends Opts>(argv: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+  } catch (e) {
+    throw usageError((e as Error).message.replace(/^.*?: /, ''));
+  }
+}
+
+export const storeOption = { store: { type: 'string' } } as const;
+
+export function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString('hex') : typeof x === 'bigint' ? Number(x) : x), 2) + '\n';
+}
+
+export function humanBytes(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) (n /= 1024), i++;
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+/** A one-line progress bar on a terminal; silent otherwise. */
+export function progress(label: string, total: number) {
+  let last = 0;
+  return {
+    tick(done: number, note = '') {
+      if (!io.isTTY) return;
+      const now = Date.now();
+      if (done < total && now - last < 80) return;
+      last = now;
+      const w = 30;
+      const fill = Math.round((done / Math.max(1, total)) * w);
+      io.err(`\r${label} [${'#'.repeat(fill)}${' '.repeat(w - fill)}] ${done}/${total} ${note.slice(0, 40).padEnd(40)}`);
+    },
+    end() {
+      if (io.isTTY) io.err('\r' + ' '.repeat(100) + '\r');
+    },
+  };
+}

@@ -1,0 +1,248 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { Packr } from 'msgpackr';
+import type { Action, DepEntry, FileEntry, PackageFormat, PackageMeta } from '../model.js';
+
+const require = createRequire(import.meta.url);
+
+const SCHEMA_VERSION = 1;
+// records: each object shape's keys are written once per blob, not once per file
+const packr = new Packr({ useRecords: true, moreTypes: false });
+const pack = (v: unknown) => packr.pack(v);
+const unpack = (b: Buffer) => packr.unpack(b);
+
+/** Normalised catalog; `trees` holds each package's file list as one msgpack blob for the linker. */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS packages (
+  id INTEGER PRIMARY KEY,
+  format TEXT NOT NULL CHECK (format IN ('rpm','deb')),
+  name TEXT NOT NULL, epoch INTEGER, version TEXT NOT NULL, release TEXT NOT NULL, arch TEXT NOT NULL,
+  source_digest TEXT NOT NULL UNIQUE,
+  source_name TEXT NOT NULL,
+  source_size INTEGER NOT NULL,
+  summary TEXT NOT NULL, license TEXT NOT NULL, url TEXT NOT NULL, vendor TEXT NOT NULL,
+  build_time INTEGER, installed_size INTEGER NOT NULL,
+  payload_compressor TEXT NOT NULL, format_version TEXT NOT NULL,
+  file_count INTEGER NOT NULL,
+  imported_at INTEGER NOT NULL,
+  header BLOB NOT NULL,
+  UNIQUE (format, name, epoch, version, release, arch)
+);
+CREATE INDEX IF NOT EXISTS packages_name ON packages(name);
+CREATE TABLE IF NOT EXISTS files (
+  pkg INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  path TEXT NOT NULL, path_bytes BLOB,
+  type TEXT NOT NULL, mode INTEGER NOT NULL,
+  user TEXT NOT NULL, grp TEXT NOT NULL, uid INTEGER, gid INTEGER,
+  size INTEGER NOT NULL, mtime INTEGER NOT NULL,
+  object TEXT REFERENCES objects(id),
+  digest TEXT NOT NULL, digest_algo TEXT NOT NULL,
+  target TEXT NOT NULL, flags TEXT NOT NULL, caps TEXT NOT NULL,
+  hardlink INTEGER, rdev_major INTEGER, rdev_minor INTEGER,
+  PRIMARY KEY (pkg, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_path ON files(path);
+CREATE INDEX IF NOT EXISTS files_object ON files(object);
+CREATE TABLE IF NOT EXISTS deps (
+  pkg INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL, idx INTEGER NOT NULL, alt INTEGER NOT NULL,
+  name TEXT NOT NULL, op TEXT NOT NULL, evr TEXT NOT NULL, sense INTEGER,
+  PRIMARY KEY (pkg, kind, idx, alt)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deps_name ON deps(kind, name);
+CREATE TABLE IF NOT EXISTS scriptlets (
+  pkg INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, phase TEXT NOT NULL, interpreter TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (pkg, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS actions (
+  pkg INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  scriptlet INTEGER, source TEXT NOT NULL, idx INTEGER NOT NULL,
+  kind TEXT NOT NULL, data TEXT NOT NULL,
+  PRIMARY KEY (pkg, source, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS actions_kind ON actions(kind);
+CREATE TABLE IF NOT EXISTS signatures (
+  pkg INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL, tag TEXT NOT NULL, kind TEXT NOT NULL, hash_algo TEXT NOT NULL, key_id TEXT NOT NULL,
+  PRIMARY KEY (pkg, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trees (
+  pkg INTEGER PRIMARY KEY REFERENCES packages(id) ON DELETE CASCADE,
+  blob BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS verity_leaves (
+  object TEXT NOT NULL, salt TEXT NOT NULL, digests BLOB NOT NULL,
+  PRIMARY KEY (object, salt)
+) WITHOUT ROWID;
+`;
+
+export interface PackageRow {
+  id: number;
+  format: PackageFormat;
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+  source_digest: string;
+  source_name: string;
+  summary: string;
+  file_count: number;
+  installed_size: number;
+}
+
+/** Package metadata without files, as stored in `packages.header`. */
+export type StoredHeader = Omit<PackageMeta, 'files'> & { fileActions?: { source: string; actions: Action[] }[] };
+
+export class Catalog {
+  readonly db: BetterSqlite3.Database;
+
+  constructor(file: string, opts: { readonly?: boolean } = {}) {
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    this.db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    this.db.pragma('busy_timeout = 30000');
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.db.exec(SCHEMA);
+        const v = this.getMeta('schema_version');
+        if (v === undefined) this.setMeta('schema_version', String(SCHEMA_VERSION));
+        this.db.exec('COMMIT');
+      } catch (e) {
+        this.db.exec('ROLLBACK');
+        throw e;
+      }
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getMeta(key: string): string | undefined {
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  findBySourceDigest(digest: string): PackageRow | undefined {
+    return this.db.prepare('SELECT * FROM packages WHERE source_digest = ?').get(digest) as PackageRow | undefined;
+  }
+
+  findByIdentity(m: Pick<PackageMeta, 'format' | 'name' | 'epoch' | 'version' | 'release' | 'arch'>): PackageRow | undefined {
+    return this.db
+      .prepare('SELECT * FROM packages WHERE format = ? AND name = ? AND epoch IS ? AND version = ? AND release = ? AND arch = ?')
+      .get(m.format, m.name, m.epoch, m.version, m.release, m.arch) as PackageRow | undefined;
+  }
+
+  /**
+   * Inserts a package and everything it refers to in one transaction, so a
+   * half-imported package is never visible. Returns the new id, or the
+   * existing one when the same source file was imported already.
+   */
+  insertPackage(
+    meta: PackageMeta,
+    source: { digest: string; name: string; size: number },
+    objects: Map<string, number>,
+    fileActions: { source: string; actions: Action[] }[],
+    now: number,
+  ): { id: number; added: boolean } {
+    const tx = this.db.transaction(() => {
+      const existing = this.findBySourceDigest(source.digest);
+      if (existing) return { id: existing.id, added: false };
+      const insObj = this.db.prepare('INSERT OR IGNORE INTO objects(id, size) VALUES (?, ?)');
+      for (const [id, size] of objects) insObj.run(id, size);
+      const { files, ...header } = meta;
+      const stored: StoredHeader = { ...header, fileActions };
+      const r = this.db
+        .prepare(
+          `INSERT INTO packages (format, name, epoch, version, release, arch, source_digest, source_name, source_size,
+            summary, license, url, vendor, build_time, installed_size, payload_compressor, format_version, file_count, imported_at, header)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+        )
+        .run(
+          meta.format, meta.name, meta.epoch, meta.version, meta.release, meta.arch,
+          source.digest, source.name, source.size,
+          meta.summary, meta.license, meta.url, meta.vendor, meta.buildTime, meta.installedSize,
+          meta.payload.compressor, meta.formatVersion, files.length, now, pack(stored),
+        );
+      const id = Number(r.lastInsertRowid);
+      const insFile = this.db.prepare(
+        `INSERT INTO files (pkg, idx, path, path_bytes, type, mode, user, grp, uid, gid, size, mtime, object, digest, digest_algo,
+          target, flags, caps, hardlink, rdev_major, rdev_minor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      );
+      files.forEach((f, i) =>
+        insFile.run(
+          id, i, f.path, f.pathBytes ? Buffer.from(f.pathBytes) : null, f.type, f.mode, f.user, f.group, f.uid ?? null, f.gid ?? null,
+          f.size, f.mtime, f.object || null, f.digest, f.digestAlgo, f.target, f.flags.join(','), f.caps,
+          f.hardlink ?? null, f.rdevMajor ?? null, f.rdevMinor ?? null,
+        ),
+      );
+      const insDep = this.db.prepare('INSERT INTO deps (pkg, kind, idx, alt, name, op, evr, sense) VALUES (?,?,?,?,?,?,?,?)');
+      const depKinds = ['requires', 'provides', 'conflicts', 'obsoletes', 'recommends', 'suggests', 'supplements', 'enhances', 'preDepends', 'breaks', 'replaces'] as const;
+      for (const kind of depKinds) {
+        (meta[kind] as DepEntry[]).forEach((d, i) => {
+          const alts = 'anyOf' in d ? d.anyOf : [d];
+          alts.forEach((a, j) => insDep.run(id, kind, i, 'anyOf' in d ? j + 1 : 0, a.name, a.op, a.evr, a.sense ?? null));
+        });
+      }
+      const insScript = this.db.prepare('INSERT INTO scriptlets (pkg, idx, phase, interpreter, body) VALUES (?,?,?,?,?)');
+      const insAction = this.db.prepare('INSERT INTO actions (pkg, scriptlet, source, idx, kind, data) VALUES (?,?,?,?,?,?)');
+      meta.scriptlets.forEach((s, i) => {
+        insScript.run(id, i, s.phase, s.interpreter, s.body);
+        s.actions.forEach((a, j) => insAction.run(id, i, `scriptlet:${i}`, j, a.kind, JSON.stringify(a)));
+      });
+      for (const fa of fileActions) fa.actions.forEach((a, j) => insAction.run(id, null, `file:${fa.source}`, j, a.kind, JSON.stringify(a)));
+      const insSig = this.db.prepare('INSERT INTO signatures (pkg, idx, tag, kind, hash_algo, key_id) VALUES (?,?,?,?,?,?)');
+      meta.signatures.forEach((s, i) => insSig.run(id, i, s.tag, s.kind, s.hashAlgo, s.keyId));
+      this.db.prepare('INSERT INTO trees (pkg, blob) VALUES (?, ?)').run(id, packTree(files));
+      return { id, added: true };
+    });
+    return tx.immediate();
+  }
+
+  listPackages(): PackageRow[] {
+    return this.db.prepare('SELECT * FROM packages ORDER BY name, format, epoch, version, release, arch').all() as PackageRow[];
+  }
+
+  packagesNamed(name: string): PackageRow[] {
+    return this.db.prepare('SELECT * FROM packages WHERE name = ? ORDER BY format, version, release, arch').all(name) as PackageRow[];
+  }
+
+  header(pkg: number): StoredHeader {
+    const r = this.db.prepare('SELECT header FROM packages WHERE id = ?').get(pkg) as { header: Buffer };
+    return unpack(r.header) as StoredHeader;
+  }
+
+  tree(pkg: number): FileEntry[] {
+    const r = this.db.prepare('SELECT blob FROM trees WHERE pkg = ?').get(pkg) as { blob: Buffer } | undefined;
+    return r ? unpackTree(r.blob) : [];
+  }
+
+  /** Every (object, size) the catalog refers to. */
+  referencedObjects(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const r of this.db.prepare('SELECT id, size FROM objects').iterate() as Iterable<{ id: string; size: number }>) m.set(r.id, r.size);
+    return m;
+  }
+}
+
+/** Compact tree blob, one per package: the linker reads one blob, not thousands of rows. */
+function packTree(files: FileEntry[]): Buffer {
+  return pack({ v: 1, files });
+}
+
+function unpackTree(b: Buffer): FileEntry[] {
+  const t = unpack(b) as { v: number; files: FileEntry[] };
+  return t.files;
+}

@@ -1,0 +1,221 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { ContentSink, ObjectWriter } from '../model.js';
+import { WeldError, bug } from '../errors.js';
+import { blake3 } from './hash.js';
+
+/** Content below this size is buffered and written in one go. */
+const SMALL = 256 * 1024;
+const ID_RE = /^[0-9a-f]{64}$/;
+
+export interface WriteStats {
+  objectsNew: number;
+  objectsReused: number;
+  bytesNew: number;
+  bytesReused: number;
+}
+
+/**
+ * BLAKE3-named, immutable, uncompressed objects in fan-out directories
+ * (objects/ab/cdef…). Writes go to tmp/ and are renamed into place, so a
+ * partial object is never visible. Durability comes from one syncfs per batch.
+ */
+export class ObjectStore {
+  readonly root: string;
+  readonly objectsDir: string;
+  readonly tmpDir: string;
+  private tmpSeq = 0;
+
+  constructor(root: string) {
+    this.root = root;
+    this.objectsDir = path.join(root, 'objects');
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  init(): void {
+    fs.mkdirSync(this.objectsDir, { recursive: true });
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  pathOf(id: string): string {
+    if (!ID_RE.test(id)) throw bug(`bad object id ${JSON.stringify(id)}`);
+    return path.join(this.objectsDir, id.slice(0, 2), id.slice(2));
+  }
+
+  /** path relative to the objects dir, as overlay redirects name it */
+  relPath(id: string): string {
+    return `${id.slice(0, 2)}/${id.slice(2)}`;
+  }
+
+  has(id: string): boolean {
+    return fs.existsSync(this.pathOf(id));
+  }
+
+  private tmpName(): string {
+    return path.join(this.tmpDir, `${process.pid}.${Date.now().toString(36)}.${(this.tmpSeq++).toString(36)}`);
+  }
+
+  /** Moves a finished temp file into place; returns false when the object existed. */
+  private publish(tmp: string, id: string): boolean {
+    const dest = this.pathOf(id);
+    if (fs.existsSync(dest)) {
+      fs.rmSync(tmp, { force: true });
+      return false;
+    }
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.chmodSync(tmp, 0o444);
+    fs.renameSync(tmp, dest);
+    return true;
+  }
+
+  /** A content sink that records what this batch wrote, for stats and sync. */
+  sink(stats: WriteStats): ContentSink & { written: string[] } {
+    const written: string[] = [];
+    const self = this;
+    return {
+      written,
+      open(): ObjectWriter {
+        const h = blake3();
+        let parts: Buffer[] | null = [];
+        let buffered = 0;
+        let fd: number | null = null;
+        let tmp: string | null = null;
+        let size = 0;
+        const spill = () => {
+          tmp = self.tmpName();
+          fd = fs.openSync(tmp, 'wx', 0o600);
+          for (const p of parts!) fs.writeSync(fd, p);
+          parts = null;
+        };
+        return {
+          write(chunk: Uint8Array) {
+            h.update(chunk);
+            size += chunk.length;
+            if (parts) {
+              parts.push(Buffer.from(chunk));
+              buffered += chunk.length;
+              if (buffered > SMALL) spill();
+            } else {
+              let off = 0;
+              while (off < chunk.length) off += fs.writeSync(fd!, chunk, off);
+            }
+          },
+          async close() {
+            const id = h.hex();
+            if (parts) {
+              if (self.has(id)) {
+                stats.objectsReused++;
+                stats.bytesReused += size;
+                return id;
+              }
+              tmp = self.tmpName();
+              fs.writeFileSync(tmp, Buffer.concat(parts), { mode: 0o600, flag: 'wx' });
+              parts = null;
+            } else {
+              fs.closeSync(fd!);
+              fd = null;
+            }
+            if (self.publish(tmp!, id)) {
+              stats.objectsNew++;
+              stats.bytesNew += size;
+              written.push(id);
+            } else {
+              stats.objectsReused++;
+              stats.bytesReused += size;
+            }
+            return id;
+          },
+          async abort() {
+            if (fd !== null) fs.closeSync(fd);
+            if (tmp) fs.rmSync(tmp, { force: true });
+            parts = null;
+          },
+        };
+      },
+    };
+  }
+
+  /** One syncfs for the whole store filesystem: objects are durable before the catalog names them. */
+  syncAll(): void {
+    const r = spawnSync('sync', ['-f', this.objectsDir], { stdio: 'ignore' });
+    if (r.status !== 0) {
+      // fall back to fsync of the directory tree root (slower but portable)
+      const fd = fs.openSync(this.objectsDir, 'r');
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Removes temp files whose writer process is gone (killed imports). */
+  cleanTmp(): string[] {
+    const removed: string[] = [];
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.tmpDir);
+    } catch {
+      return removed;
+    }
+    for (const n of names) {
+      const pid = Number(n.split('.')[0]);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) continue;
+      if (pid === process.pid) continue;
+      fs.rmSync(path.join(this.tmpDir, n), { force: true, recursive: true });
+      removed.push(n);
+    }
+    return removed;
+  }
+
+  *list(): Generator<string> {
+    let fans: string[];
+    try {
+      fans = fs.readdirSync(this.objectsDir).sort();
+    } catch {
+      return;
+    }
+    for (const f of fans) {
+      if (!/^[0-9a-f]{2}$/.test(f)) continue;
+      for (const rest of fs.readdirSync(path.join(this.objectsDir, f)).sort()) yield f + rest;
+    }
+  }
+
+  /** Re-hashes an object; returns its real id (or null when unreadable). */
+  rehash(id: string): { actual: string; size: number } | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.pathOf(id), 'r');
+    } catch {
+      return null;
+    }
+    const h = blake3();
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        h.update(buf.subarray(0, n));
+        size += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { actual: h.hex(), size };
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function ioError(message: string, e: unknown): WeldError {
+  const err = e as NodeJS.ErrnoException;
+  return new WeldError('io', `E_IO_${err.code ?? 'UNKNOWN'}`, `${message}: ${err.code === 'ENOSPC' ? 'no space left on device' : err.message}`, {
+    errno: err.code,
+  });
+}

@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { Action, PackageMeta } from '../model.js';
+import { Catalog, type PackageRow } from './catalog.js';
+import { ObjectStore, type WriteStats, ioError } from './objects.js';
+import { WeldError } from '../errors.js';
+
+export interface CommitResult {
+  id: number;
+  added: boolean;
+}
+
+/** Fixed default verity salt: the same on every machine, so relinks are reproducible without coordination. */
+export const DEFAULT_SALT = crypto.createHash('sha256').update('weld:dm-verity:salt:v1').digest('hex');
+
+/**
+ * The store: objects plus catalog. The only code that writes the store directory.
+ */
+export class Store {
+  readonly dir: string;
+  readonly objects: ObjectStore;
+  readonly catalog: Catalog;
+
+  private constructor(dir: string, catalog: Catalog) {
+    this.dir = dir;
+    this.objects = new ObjectStore(dir);
+    this.catalog = catalog;
+  }
+
+  static open(dir: string, opts: { create?: boolean; readonly?: boolean } = {}): Store {
+    const dbFile = path.join(dir, 'catalog.db');
+    if (!fs.existsSync(dbFile)) {
+      if (!opts.create) throw new WeldError('notfound', 'E_NO_STORE', `No weld store at ${dir} (import a package first, or pass --store)`, { dir });
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw ioError(`Cannot create store ${dir}`, e);
+      }
+    }
+    const catalog = new Catalog(dbFile, { readonly: opts.readonly && fs.existsSync(dbFile) });
+    const s = new Store(dir, catalog);
+    if (!opts.readonly) {
+      s.objects.init();
+      if (catalog.getMeta('salt') === undefined) catalog.setMeta('salt', DEFAULT_SALT);
+    }
+    return s;
+  }
+
+  close(): void {
+    this.catalog.close();
+  }
+
+  get salt(): string {
+    return this.catalog.getMeta('salt') ?? DEFAULT_SALT;
+  }
+
+  newStats(): WriteStats {
+    return { objectsNew: 0, objectsReused: 0, bytesNew: 0, bytesReused: 0 };
+  }
+
+  /**
+   * Makes the package visible: sync the objects it wrote, then one catalog
+   * transaction. Order matters: an object is durable before the catalog names it.
+   */
+  commit(meta: PackageMeta, source: { digest: string; name: string; size: number }, fileActions: { source: string; actions: Action[] }[], wrote: boolean): CommitResult {
+    if (wrote) this.objects.syncAll();
+    const objects = new Map<string, number>();
+    for (const f of meta.files) if (f.object) objects.set(f.object, f.size);
+    try {
+      return this.catalog.insertPackage(meta, source, objects, fileActions, Math.floor(Date.now() / 1000));
+    } catch (e) {
+      const msg = (e as Error).message ?? '';
+      if (/UNIQUE constraint failed: packages\.format/.test(msg)) {
+        throw new WeldError(
+          'conflict',
+          'E_IDENTITY',
+          `${source.name}: ${meta.format} package ${nevra(meta)} is already in the store from a different file`,
+          { name: meta.name },
+        );
+      }
+      if ((e as { code?: string }).code === 'SQLITE_FULL') throw ioError(`Cannot record ${source.name}`, Object.assign(e as Error, { code: 'ENOSPC' }));
+      throw e;
+    }
+  }
+
+  readObject(id: string): Buffer {
+    return fs.readFileSync(this.objects.pathOf(id));
+  }
+
+  /** Packages named NAME or NAME-EVR, optionally of one format. */
+  findPackages(spec: string, format?: string): PackageRow[] {
+    const all = this.catalog.listPackages();
+    return all.filter((p) => {
+      if (format && p.format !== format) return false;
+      if (p.name === spec) return true;
+      const v = `${p.name}-${p.epoch !== null ? p.epoch + ':' : ''}${p.version}${p.release ? '-' + p.release : ''}`;
+      const v2 = `${p.name}-${p.version}${p.release ? '-' + p.release : ''}`;
+      return spec === v || spec === v2 || spec === `${v}.${p.arch}` || spec === `${v2}.${p.arch}`;
+    });
+  }
+}
+
+export function nevra(p: { name: string; epoch: number | null; version: string; release: string; arch: string }): string {
+  return `${p.name}-${p.epoch !== null && p.epoch !== undefined ? p.epoch + ':' : ''}${p.version}${p.release ? '-' + p.release : ''}.${p.arch}`;
+}
