@@ -51,7 +51,7 @@ export async function* readAr(input: AsyncIterable<Uint8Array>, opts: ArOptions)
     for (;;) {
       await bs.skip(live.remaining, 'member data');
       live.remaining = 0;
-      if (live.pad && !(await bs.atEnd())) await bs.skip(live.pad, 'member padding');
+      await bs.skip(live.pad, 'member padding');
       live.pad = 0;
       live.id++;
       if (await bs.atEnd()) return;
