@@ -1,0 +1,19 @@
+/**
+ * CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320) as UEFI uses for GPT headers
+ * and entry arrays. Own table: zlib.crc32 only exists from Node 20.15 / 22.2.
+ */
+const TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(data: Uint8Array, seed = 0): number {
+  let c = ~seed >>> 0;
+  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
