@@ -12,6 +12,7 @@
  */
 import type { FileType, TreeNode } from '../../model.js';
 import { formatError } from '../../errors.js';
+import { isUtf8 } from '../../util/text.js';
 import {
   BLKSZ,
   BLKSZBITS,
@@ -155,6 +156,13 @@ function planXattrs(xattrs: Record<string, Uint8Array> | undefined, path: string
   return { list, size };
 }
 
+const isU32 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+
+/** Map key of a path given as bytes: its string when valid UTF-8 (as `path` would be), else tagged latin1. */
+function pathKey(b: Uint8Array): string {
+  return isUtf8(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8') : '\0' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
@@ -195,18 +203,29 @@ export function layoutErofs(nodes: readonly TreeNode[], opts: LayoutOptions): La
   let chunked = false;
 
   for (const node of nodes) {
-    const bytes = node.pathBytes ?? utf8.encode(node.path);
-    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+    let key = node.path;
     let parent: InodePlan | undefined;
     let name: Uint8Array | undefined;
     if (node !== root) {
-      const slash = bytes.lastIndexOf(0x2f);
-      if (bytes[0] !== 0x2f || slash === bytes.length - 1) throw fail(`path ${JSON.stringify(node.path)} is not a normalised absolute path`, { path: node.path });
-      name = bytes.subarray(slash + 1);
+      let parentKey: string;
+      const b = node.pathBytes;
+      if (b) {
+        const slash = b.lastIndexOf(0x2f);
+        if (b[0] !== 0x2f || slash === b.length - 1) throw fail(`path ${JSON.stringify(node.path)} is not a normalised absolute path`, { path: node.path });
+        key = pathKey(b);
+        parentKey = slash === 0 ? '/' : pathKey(b.subarray(0, slash));
+        name = b.subarray(slash + 1);
+      } else {
+        // UTF-8 paths key by their string; only the name needs encoding
+        const slash = key.lastIndexOf('/');
+        if (key[0] !== '/' || slash === key.length - 1) throw fail(`path ${JSON.stringify(node.path)} is not a normalised absolute path`, { path: node.path });
+        parentKey = slash === 0 ? '/' : key.slice(0, slash);
+        name = utf8.encode(key.slice(slash + 1));
+      }
       if (name.length > EROFS_NAME_LEN) throw fail(`name of ${node.path} is ${name.length} bytes, limit ${EROFS_NAME_LEN}`, { path: node.path });
       if (name.includes(0) || (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e))
         throw fail(`name of ${JSON.stringify(node.path)} is not a valid file name`, { path: node.path });
-      parent = dirs.get(slash === 0 ? '/' : key.slice(0, slash));
+      parent = dirs.get(parentKey);
       if (!parent) throw fail(`parent directory of ${node.path} is missing or comes after it`, { path: node.path });
     }
 
@@ -244,9 +263,7 @@ export function layoutErofs(nodes: readonly TreeNode[], opts: LayoutOptions): La
       nblocks: 0,
       rdev: 0,
     };
-    for (const id of [node.uid, node.gid]) {
-      if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw fail(`uid/gid ${id} of ${node.path} is out of range`, { path: node.path });
-    }
+    if (!isU32(node.uid) || !isU32(node.gid)) throw fail(`uid/gid ${node.uid}/${node.gid} of ${node.path} is out of range`, { path: node.path });
     switch (node.type) {
       case 'dir':
         plan.entries = [
