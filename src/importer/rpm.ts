@@ -16,7 +16,7 @@ import { decodeOpenPgpText, parseSignaturePacket } from '../formats/rpm/openpgp.
 import { fileFlagNames, HASH_ALGO_NAMES, RPMFILE_GHOST, SENSE, senseOp, SIGTAG, TAG } from '../formats/rpm/tags.js';
 import { safePath } from '../util/safepath.js';
 import { displayText, isUtf8 } from '../util/text.js';
-import { decompress, type Compressor } from './decompress.js';
+import { decompress, sniffCompressor, type Compressor } from './decompress.js';
 
 export { parseRichDep } from '../formats/rpm/richdep.js';
 
@@ -76,9 +76,10 @@ async function readPackage(reader: PackageReader, opts: ReadRpmOptions, limits: 
   const rpmFormat = num(h, TAG.RPMFORMAT);
   const files = buildFiles(h, where, limits);
   const payloadFormat = str(TAG.PAYLOADFORMAT) || 'cpio';
-  // rpm opens a payload without PAYLOADCOMPRESSOR as "gzip" through zlib, which reads plain data transparently
-  const compressorName = str(TAG.PAYLOADCOMPRESSOR) || 'gzip';
+  // rpm opens a payload without PAYLOADCOMPRESSOR as "gzip" through zlib, which reads plain data
+  // transparently: report what the bytes are
   const compressorDeclared = h.has(TAG.PAYLOADCOMPRESSOR);
+  const compressorName = compressorDeclared ? str(TAG.PAYLOADCOMPRESSOR) : sniffCompressor(await reader.peek(8));
   const payloadDigest = h.stringBytes(TAG.PAYLOADDIGEST);
   const payloadDigestAlgo = payloadDigest?.length ? (HASH_ALGO_NAMES[num(h, TAG.PAYLOADDIGESTALGO) ?? 8] ?? '') : '';
   const declared = num(sig, SIGTAG.LONGARCHIVESIZE) ?? num(sig, SIGTAG.PAYLOADSIZE) ?? num(h, TAG.PAYLOADSIZE) ?? num(h, TAG.ARCHIVESIZE);
@@ -533,6 +534,16 @@ class PackageReader {
     }
     this.offset += n;
     return out;
+  }
+
+  /** up to n bytes ahead without consuming them (fewer at end of input) */
+  async peek(n: number): Promise<Uint8Array> {
+    while (this.left.length < n && !this.ended) {
+      const r = await this.it.next();
+      if (r.done) this.ended = true;
+      else this.left = this.left.length ? Buffer.concat([this.left, r.value]) : r.value;
+    }
+    return this.left.subarray(0, n);
   }
 
   startPayload(hash: Hash | null): void {
