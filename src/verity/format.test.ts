@@ -48,3 +48,19 @@ describe('tree geometry (REFERENCE.md level math)', () => {
     if (levels) expect(g.levelStart[levels - 1]).toBe(0);
   });
 });
+
+describe('hostile superblocks', () => {
+  it('any mutation parses or throws a WeldError, never anything else', () => {
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 2000; i++) {
+      const sb = superblock(fields);
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) sb[Math.floor(rnd() * 120)] = Math.floor(rnd() * 256);
+      try {
+        parseSuperblock(sb.subarray(0, rnd() < 0.1 ? Math.floor(rnd() * 512) : 512));
+      } catch (e) {
+        expect(isWeldError(e)).toBe(true);
+      }
+    }
+  });
+});

@@ -95,3 +95,24 @@ describe('GPT reader and writer checks', () => {
     expect(dumpGpt(disk)).toContain('LBA 16383  backup header');
   });
 });
+
+describe('hostile GPTs', () => {
+  it('any mutation of the head reads or throws a WeldError, never anything else', async () => {
+    const { isWeldError } = await import('../../errors.js');
+    let seed = 99;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 200; i++) {
+      const img = image();
+      // mutate header fields past the CRC, then re-seal it so the field checks run
+      for (let k = 0; k < 3; k++) img[SECTOR + 24 + Math.floor(rnd() * (92 - 24))] = Math.floor(rnd() * 256);
+      const v = new DataView(img.buffer, SECTOR, 92);
+      v.setUint32(16, 0, true);
+      v.setUint32(16, crc32(img.subarray(SECTOR, SECTOR + 92)), true);
+      try {
+        readGpt(img);
+      } catch (e) {
+        expect(isWeldError(e), String(e)).toBe(true);
+      }
+    }
+  });
+});
