@@ -1,0 +1,756 @@
+/**
+ * Recognisers for the commands maintainer scripts run. Each one turns a
+ * resolved command line into actions, a noop note, or an opaque action with
+ * a reason; it also gives the exit status when it is knowable without running
+ * anything (tests, `true`), so the walker can prune branches.
+ */
+import type { Action } from '../../model.js';
+import type { Ctx, Env, Tri, Val } from './eval.js';
+import { parseSysusers } from './sysusers.js';
+import { parseTmpfiles } from './tmpfiles.js';
+import { evalTest } from './test.js';
+import { compareVersionsWithEmpty } from './versions.js';
+
+export interface Cmd {
+  /** as written: may be a path such as /sbin/ldconfig */
+  name: string;
+  /** resolved arguments; null where a value is unknown or has several possibilities */
+  args: (string | null)[];
+  alts: Val[];
+  text: string;
+  line: number;
+  heredoc?: string;
+  stdinRedirected: boolean;
+}
+
+export interface Result {
+  actions: Action[];
+  status: Tri;
+  exit?: boolean;
+}
+
+type Handler = (c: Cmd, env: Env, cx: Ctx) => Result;
+
+const noop = (what: string, status: Tri = null): Result => ({ actions: [{ kind: 'noop', what }], status });
+const acts = (actions: Action[], status: Tri = null): Result => ({ actions, status });
+export const opaque = (c: Cmd, reason: string): Result => ({ actions: [{ kind: 'opaque', text: c.text, reason: `${reason} at line ${c.line}` }], status: null });
+
+function base(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
+}
+
+/** the arguments, or null when one of them is unknown */
+function exactArgs(c: Cmd): string[] | null {
+  return c.args.every((a) => a !== null) ? (c.args as string[]) : null;
+}
+
+const unresolved = (c: Cmd): Result => opaque(c, `cannot resolve the arguments of "${base(c.name)}"`);
+
+interface Opts {
+  flags: Map<string, string | true>;
+  rest: string[];
+}
+
+/**
+ * getopt-style parsing. `withValue` lists options that take a value (short
+ * letters or long names); unknown options are kept as flags so callers can
+ * refuse what they do not understand.
+ */
+function getopt(args: string[], withValue: string[]): Opts {
+  const flags = new Map<string, string | true>();
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      rest.push(...args.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (eq > 0) flags.set(name, a.slice(eq + 1));
+      else if (withValue.includes(name) && i + 1 < args.length) flags.set(name, args[++i]!);
+      else flags.set(name, true);
+    } else if (a.startsWith('-') && a.length > 1) {
+      for (let k = 1; k < a.length; k++) {
+        const f = a[k]!;
+        if (withValue.includes(f)) {
+          const v = k + 1 < a.length ? a.slice(k + 1) : args[++i];
+          if (v !== undefined) flags.set(f, v);
+          break;
+        }
+        flags.set(f, true);
+      }
+    } else rest.push(a);
+  }
+  return { flags, rest };
+}
+
+function str(o: Opts, ...names: string[]): string | undefined {
+  for (const n of names) {
+    const v = o.flags.get(n);
+    if (typeof v === 'string') return v;
+  }
+  return undefined;
+}
+
+function num(s: string | undefined): number | undefined {
+  return s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined;
+}
+
+// ---------------------------------------------------------------- users
+
+function useradd(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['u', 'uid', 'g', 'gid', 'G', 'groups', 'd', 'home-dir', 'home', 's', 'shell', 'c', 'comment', 'K', 'key', 'b', 'base-dir', 'e', 'expiredate', 'f', 'inactive', 'k', 'skel', 'p', 'password', 'R', 'root', 'P', 'prefix', 'Z', 'selinux-user']);
+  const name = o.rest[o.rest.length - 1];
+  if (!name || o.rest.length !== 1) return opaque(c, 'useradd without exactly one user name');
+  const u: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system: o.flags.has('r') || o.flags.has('system') };
+  const uid = num(str(o, 'u', 'uid'));
+  if (uid !== undefined) u.uid = uid;
+  const group = str(o, 'g', 'gid');
+  if (group !== undefined) u.group = group;
+  const groups = str(o, 'G', 'groups');
+  if (groups) u.groups = groups.split(',').filter(Boolean);
+  const home = str(o, 'd', 'home-dir', 'home');
+  if (home !== undefined) u.home = home;
+  const shell = str(o, 's', 'shell');
+  if (shell !== undefined) u.shell = shell;
+  const comment = str(o, 'c', 'comment');
+  if (comment !== undefined) u.comment = comment;
+  const out: Action[] = [];
+  // -U / USERGROUPS_ENAB: a group of the same name comes with the user
+  if (o.flags.has('U') || o.flags.has('user-group')) {
+    out.push({ kind: 'group', name, system: u.system });
+    u.group ??= name;
+  }
+  out.push(u);
+  return acts(out);
+}
+
+function groupadd(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['g', 'gid', 'K', 'key', 'p', 'password', 'R', 'root', 'P', 'prefix', 'U', 'users']);
+  if (o.rest.length !== 1) return opaque(c, 'groupadd without exactly one group name');
+  const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name: o.rest[0]!, system: o.flags.has('r') || o.flags.has('system') };
+  const gid = num(str(o, 'g', 'gid'));
+  if (gid !== undefined) g.gid = gid;
+  const users = str(o, 'U', 'users');
+  if (users) g.members = users.split(',').filter(Boolean);
+  return acts([g]);
+}
+
+/** Debian adduser(8)/addgroup(8): `--system` accounts, or `adduser USER GROUP` membership */
+function adduser(c: Cmd, isGroup: boolean): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['home', 'shell', 'ingroup', 'uid', 'gid', 'gecos', 'firstuid', 'lastuid', 'firstgid', 'lastgid', 'conf', 'c', 'comment', 'add_extra_groups', 'add-extra-groups', 'extrausers']);
+  const system = o.flags.has('system');
+  if (o.rest.length === 2 && !isGroup) {
+    return acts([{ kind: 'group', name: o.rest[1]!, members: [o.rest[0]!], system: true }]);
+  }
+  if (o.rest.length !== 1) return opaque(c, `${isGroup ? 'addgroup' : 'adduser'} with ${o.rest.length} names`);
+  const name = o.rest[0]!;
+  if (isGroup || o.flags.has('group') && !system) {
+    const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system };
+    const gid = num(str(o, 'gid'));
+    if (gid !== undefined) g.gid = gid;
+    return acts([g]);
+  }
+  const out: Action[] = [];
+  const u: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system };
+  const uid = num(str(o, 'uid'));
+  if (uid !== undefined) u.uid = uid;
+  if (o.flags.has('group')) {
+    // --system --group: a group of the same name, the user's primary group
+    const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system };
+    const gid = num(str(o, 'gid'));
+    if (gid !== undefined) g.gid = gid;
+    out.push(g);
+    u.group = name;
+  } else {
+    const ing = str(o, 'ingroup') ?? str(o, 'gid');
+    if (ing !== undefined) u.group = ing;
+    // adduser --system without --group puts the user in nogroup
+    else if (system) u.group = 'nogroup';
+  }
+  const home = str(o, 'home');
+  if (home !== undefined) u.home = home;
+  const shell = str(o, 'shell');
+  if (shell !== undefined) u.shell = shell;
+  else if (system) u.shell = '/usr/sbin/nologin';
+  const comment = str(o, 'gecos', 'comment', 'c');
+  if (comment !== undefined) u.comment = comment;
+  out.push(u);
+  return acts(out);
+}
+
+function usermod(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['G', 'groups', 'g', 'gid', 'd', 'home', 's', 'shell', 'c', 'comment', 'l', 'login', 'u', 'uid', 'e', 'f', 'p', 'R', 'root', 'P', 'prefix', 'Z']);
+  const groups = str(o, 'G', 'groups');
+  const append = o.flags.has('a') || o.flags.has('append');
+  const known = [...o.flags.keys()].every((k) => ['a', 'append', 'G', 'groups'].includes(k));
+  if (o.rest.length === 1 && groups && append && known) {
+    return acts(groups.split(',').filter(Boolean).map((g) => ({ kind: 'group', name: g, members: [o.rest[0]!], system: true })));
+  }
+  return opaque(c, 'usermod other than "-a -G groups user" changes an existing account');
+}
+
+function gpasswd(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  if ((a[0] === '-a' || a[0] === '--add') && a.length === 3) return acts([{ kind: 'group', name: a[2]!, members: [a[1]!], system: true }]);
+  return opaque(c, 'gpasswd other than "-a user group"');
+}
+
+function sysusers(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['root', 'replace', 'image', 'cat-config']);
+  if (o.rest.includes('-') || (c.heredoc !== undefined && o.rest.length === 0)) {
+    if (c.heredoc === undefined) return opaque(c, 'systemd-sysusers reads standard input that is not a here-document');
+    return acts(parseSysusers(c.heredoc, `systemd-sysusers here-document at line ${c.line}`));
+  }
+  // the named files ship in the package's sysusers.d: the importer parses them there
+  return noop(`systemd-sysusers ${o.rest.length ? o.rest.join(' ') : '(all)'}: users come from the packaged sysusers.d files`);
+}
+
+// ---------------------------------------------------------------- services
+
+type ServiceOp = Extract<Action, { kind: 'service' }>['op'];
+const SYSTEMCTL_OPS: Record<string, ServiceOp> = {
+  enable: 'enable',
+  reenable: 'enable',
+  preset: 'preset',
+  disable: 'disable',
+  mask: 'mask',
+  unmask: 'unmask',
+  start: 'start',
+  stop: 'stop',
+  restart: 'restart',
+  'try-restart': 'restart',
+  condrestart: 'restart',
+  'reload-or-restart': 'restart',
+  'try-reload-or-restart': 'restart',
+  reload: 'reload',
+  'daemon-reload': 'daemon-reload',
+};
+const SYSTEMCTL_QUERIES = new Set(['is-active', 'is-enabled', 'is-failed', 'is-system-running', 'status', 'show', 'cat', 'list-units', 'list-unit-files', 'daemon-reexec', 'reset-failed', 'kill']);
+
+function service(op: ServiceOp, units: string[], user: boolean): Action {
+  const a: Extract<Action, { kind: 'service' }> = { kind: 'service', op, units };
+  if (user) a.user = true;
+  return a;
+}
+
+function systemctl(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['root', 'preset-mode', 'type', 't', 'state', 'property', 'p', 'signal', 's', 'H', 'host', 'M', 'machine', 'job-mode']);
+  const [verb, ...units] = o.rest;
+  if (!verb) return opaque(c, 'systemctl without a verb');
+  const user = o.flags.has('user') || o.flags.has('global');
+  if (SYSTEMCTL_QUERIES.has(verb)) return noop(`systemctl ${verb} (runtime query)`);
+  if (verb === 'preset-all') return acts([service('preset', [], user)]);
+  const op = SYSTEMCTL_OPS[verb];
+  if (!op) return opaque(c, `unknown systemctl verb "${verb}"`);
+  const out = [service(op, units, user)];
+  // enable --now also starts, disable --now also stops
+  if (o.flags.has('now') && (op === 'enable' || op === 'disable')) out.push(service(op === 'enable' ? 'start' : 'stop', units, user));
+  return acts(out);
+}
+
+/** Fedora's %systemd_post & co. expand to this helper (systemd ≥ 254) */
+function updateHelper(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const [verb, ...units] = a;
+  const table: Record<string, [ServiceOp, boolean]> = {
+    'install-system-units': ['preset', false],
+    'install-user-units': ['preset', true],
+    'remove-system-units': ['disable', false],
+    'remove-user-units': ['disable', true],
+    'mark-restart-system-units': ['restart', false],
+    'mark-restart-user-units': ['restart', true],
+    'mark-reload-system-units': ['reload', false],
+    'mark-reload-user-units': ['reload', true],
+    'system-reload': ['daemon-reload', false],
+    'user-reload': ['daemon-reload', true],
+    'system-reexec': ['daemon-reload', false],
+    'user-reexec': ['daemon-reload', true],
+  };
+  const t = verb ? table[verb] : undefined;
+  if (!t) return opaque(c, `unknown systemd-update-helper verb "${verb ?? ''}"`);
+  return acts([service(t[0], units, t[1])]);
+}
+
+function debSystemdHelper(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, []);
+  const [verb, ...units] = o.rest;
+  const user = o.flags.has('user');
+  switch (verb) {
+    case 'enable':
+    case 'reenable':
+      return acts([service('enable', units, user)]);
+    case 'disable':
+      return acts([service('disable', units, user)]);
+    case 'purge':
+      // purge forgets the state and removes the links: a disable
+      return acts([service('disable', units, user)]);
+    case 'mask':
+      return acts([service('mask', units, user)]);
+    case 'unmask':
+      return acts([service('unmask', units, user)]);
+    case 'update-state':
+      return noop('deb-systemd-helper update-state (bookkeeping of enable links)');
+    case 'was-enabled':
+    case 'debian-installed':
+    case 'is-enabled':
+      return noop(`deb-systemd-helper ${verb} (query)`);
+    default:
+      return opaque(c, `unknown deb-systemd-helper verb "${verb ?? ''}"`);
+  }
+}
+
+function debSystemdInvoke(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, []);
+  const [verb, ...units] = o.rest;
+  const op = verb ? SYSTEMCTL_OPS[verb] : undefined;
+  if (!op) return opaque(c, `unknown deb-systemd-invoke verb "${verb ?? ''}"`);
+  return acts([service(op, units, o.flags.has('user'))]);
+}
+
+/** sysvinit names: the unit is the init script's name */
+function invokeRcD(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, []);
+  const [name, verb] = o.rest;
+  const op = verb ? { ...SYSTEMCTL_OPS, 'force-reload': 'reload' as ServiceOp }[verb] : undefined;
+  if (!name || !op) return opaque(c, `unknown invoke-rc.d action "${verb ?? ''}"`);
+  return acts([service(op, [name], false)]);
+}
+
+function updateRcD(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, []);
+  const [name, verb] = o.rest;
+  if (!name || !verb) return opaque(c, 'update-rc.d without a name and an action');
+  if (verb === 'defaults' || verb === 'enable') return acts([service('enable', [name], false)]);
+  if (verb === 'disable' || verb === 'remove' || verb === 'defaults-disabled') return acts([service('disable', [name], false)]);
+  return opaque(c, `unknown update-rc.d action "${verb}"`);
+}
+
+function serviceCmd(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a || a.length < 2) return a ? opaque(c, 'service without a name and an action') : unresolved(c);
+  const op = SYSTEMCTL_OPS[a[1]!];
+  if (!op) return opaque(c, `unknown service action "${a[1]}"`);
+  return acts([service(op, [a[0]!], false)]);
+}
+
+function chkconfig(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  if (a[0] === '--add' && a[1]) return acts([service('enable', [a[1]], false)]);
+  if (a[0] === '--del' && a[1]) return acts([service('disable', [a[1]], false)]);
+  if (a.length === 2 && (a[1] === 'on' || a[1] === 'off')) return acts([service(a[1] === 'on' ? 'enable' : 'disable', [a[0]!], false)]);
+  return opaque(c, 'unknown chkconfig usage');
+}
+
+// ---------------------------------------------------------------- alternatives
+
+function alternatives(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const rest = a.filter((x, i) => !['--quiet', '--force', '--verbose', '--debug'].includes(x) && !['--altdir', '--admindir', '--log'].includes(a[i - 1] ?? ''));
+  const args = rest.filter((x) => !['--altdir', '--admindir', '--log'].includes(x));
+  const verb = args[0];
+  if (verb === '--install') {
+    const [link, name, path, prio] = args.slice(1, 5);
+    if (!link || !name || !path || prio === undefined || !/^-?\d+$/.test(prio)) return opaque(c, 'update-alternatives --install needs link name path priority');
+    const alt: Extract<Action, { kind: 'alternative' }> = { kind: 'alternative', link, name, path, priority: Number(prio) };
+    const slaves: { link: string; name: string; path: string }[] = [];
+    for (let i = 5; i < args.length; ) {
+      if ((args[i] === '--slave' || args[i] === '--follower') && i + 3 < args.length) {
+        slaves.push({ link: args[i + 1]!, name: args[i + 2]!, path: args[i + 3]! });
+        i += 4;
+      } else if (args[i] === '--initscript' || args[i] === '--family') i += 2;
+      else return opaque(c, `unknown update-alternatives option "${args[i]}"`);
+    }
+    if (slaves.length) alt.slaves = slaves;
+    return acts([alt]);
+  }
+  if (verb === '--remove' || verb === '--remove-all') return noop(`update-alternatives ${verb} ${args.slice(1).join(' ')} (removal)`);
+  if (verb === '--auto') return noop(`update-alternatives --auto ${args[1] ?? ''} (automatic mode is the default)`);
+  if (verb === '--query' || verb === '--display' || verb === '--list' || verb === '--get-selections') return noop(`update-alternatives ${verb} (query)`);
+  return opaque(c, `update-alternatives ${verb ?? ''} is not modelled`);
+}
+
+// ---------------------------------------------------------------- files
+
+function mkdirCmd(c: Cmd, cx: Ctx): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['m', 'mode', 'context', 'Z']);
+  const mode = parseOctal(str(o, 'm', 'mode'));
+  const out: Action[] = [];
+  for (const p of o.rest) {
+    if (!p.startsWith('/')) return opaque(c, `mkdir of a relative path "${p}"`);
+    const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p };
+    if (mode !== undefined) d.mode = mode;
+    cx.createdDirs.add(p);
+    out.push(d);
+  }
+  return acts(out);
+}
+
+function parseOctal(s: string | undefined): number | undefined {
+  return s !== undefined && /^[0-7]{1,4}$/.test(s) ? parseInt(s, 8) : undefined;
+}
+
+/** install -d only: copying files is not something an action models */
+function installCmd(c: Cmd, cx: Ctx): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['m', 'mode', 'o', 'owner', 'g', 'group', 'S', 'suffix', 't', 'target-directory', 'context']);
+  if (!o.flags.has('d') && !o.flags.has('directory')) return opaque(c, 'install copies files');
+  const mode = parseOctal(str(o, 'm', 'mode'));
+  const user = str(o, 'o', 'owner');
+  const group = str(o, 'g', 'group');
+  const out: Action[] = [];
+  for (const p of o.rest) {
+    if (!p.startsWith('/')) return opaque(c, `install -d of a relative path "${p}"`);
+    const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p };
+    if (mode !== undefined) d.mode = mode;
+    if (user !== undefined) d.user = user;
+    if (group !== undefined) d.group = group;
+    cx.createdDirs.add(p);
+    out.push(d);
+  }
+  return acts(out);
+}
+
+/**
+ * chown/chmod become directory actions only for directories the script made
+ * itself: the model has no action for a file's owner or mode.
+ */
+function chownChmod(c: Cmd, cx: Ctx, isChown: boolean): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  if (REMOVAL.test(cx.phase)) return noop(`${isChown ? 'chown' : 'chmod'} on package removal`);
+  // chmod's symbolic modes (-x, u+s) look like options: only these are options
+  const rest = a.filter((x) => !/^(-[RfvchH]+|--(recursive|silent|quiet|verbose|changes|no-dereference|dereference|reference=.*|from=.*))$/.test(x));
+  const [spec, ...paths] = rest;
+  if (!spec || !paths.length) return opaque(c, `${isChown ? 'chown' : 'chmod'} without a target`);
+  const out: Action[] = [];
+  for (const p of paths) {
+    if (!cx.createdDirs.has(p) && !p.endsWith('/')) return opaque(c, `${isChown ? 'chown' : 'chmod'} of "${p}", which is not known to be a directory`);
+    const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p.replace(/(.)\/+$/, '$1') };
+    if (isChown) {
+      const [user, group] = spec.split(/[:.]/, 2);
+      if (user) d.user = user;
+      if (group) d.group = group;
+    } else {
+      const mode = parseOctal(spec);
+      if (mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
+      d.mode = mode;
+    }
+    out.push(d);
+  }
+  return acts(out);
+}
+
+function tmpfilesCmd(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['root', 'prefix', 'exclude-prefix', 'E', 'image', 'replace']);
+  if (!o.flags.has('create')) return noop(`systemd-tmpfiles ${a.join(' ')} (boot-time cleanup)`);
+  if (o.rest.includes('-') || (c.heredoc !== undefined && !o.rest.length)) {
+    if (c.heredoc === undefined) return opaque(c, 'systemd-tmpfiles reads standard input that is not a here-document');
+    return acts(parseTmpfiles(c.heredoc));
+  }
+  return acts([{ kind: 'tmpfiles', configs: o.rest }]);
+}
+
+/** phases that run only when a package goes away: an image build never runs them */
+const REMOVAL = /^(prerm|postrm|preun|postun|preuntrans|postuntrans|triggerun|triggerpostun)$/;
+
+function rmCmd(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop(`${base(c.name)} on package removal`);
+  const a = c.args;
+  return opaque(c, `${base(c.name)} ${a.filter((x) => x && !x.startsWith('-')).join(' ')} removes files at install time`);
+}
+
+// ---------------------------------------------------------------- caches
+
+/** tools that rebuild a derived file from what packages ship */
+const CACHE_TOOLS = new Set([
+  'depmod', 'fc-cache', 'glib-compile-schemas', 'update-mime-database', 'gtk-update-icon-cache', 'gtk4-update-icon-cache',
+  'update-desktop-database', 'update-ca-certificates', 'update-ca-trust', 'install-info', 'mandb', 'update-initramfs',
+  'gio-querymodules', 'gdk-pixbuf-query-loaders', 'texhash', 'mktexlsr', 'update-info-dir', 'update-fonts-dir',
+  'update-fonts-scale', 'update-fonts-alias', 'mkfontdir', 'mkfontscale', 'update-xmlcatalog', 'update-catalog',
+  'update-menus', 'update-mime', 'pam-auth-update', 'dracut', 'kernel-install', 'update-grub', 'grub2-mkconfig',
+  'udevadm', 'systemd-hwdb', 'py3compile', 'pycompile', 'py3clean', 'pyclean', 'update-gconf-defaults',
+  'gconftool-2', 'update-perl-sax-parsers', 'dpkg-trigger', 'locale-gen', 'update-locale', 'update-pciids',
+  'mkinitrd', 'new-kernel-pkg', 'weak-modules', 'ldconfig.real', 'systemd-hwdb', 'catalog', 'update-binfmts',
+  'update-gsfontmap', 'fmtutil-sys', 'updmap-sys', 'gdk-pixbuf-query-loaders-64', 'gtk-query-immodules-3.0',
+  'gtk-query-immodules-2.0', 'update-gtk-immodules', 'update-icon-caches', 'xmlcatalog', 'install-sgmlcatalog',
+  // /etc/shells from shells.d; /etc/shadow and /etc/gshadow from passwd and group
+  'update-shells', 'shadowconfig', 'pwconv', 'grpconv',
+]);
+
+function cacheCmd(c: Cmd): Result {
+  const a = c.args.map((x, i) => x ?? (c.alts[i] === null ? '?' : c.alts[i]!.join('|')));
+  const tool = base(c.name);
+  // `udevadm` is a cache tool only for `hwdb --update`; `udevadm control/trigger` talk to a running udevd
+  if (tool === 'udevadm' && !(a[0] === 'hwdb' && a.includes('--update'))) return noop(`udevadm ${a[0] ?? ''} (runtime)`);
+  // --root points at the install root, which is the image itself
+  return acts([{ kind: 'cache', tool, args: a.filter((x) => !/^--root=/.test(x)) }]);
+}
+
+// ---------------------------------------------------------------- table
+
+const QUIET: Record<string, string> = {
+  echo: 'message',
+  printf: 'message',
+  cat: 'message',
+  getent: 'account query',
+  id: 'account query',
+  which: 'command lookup',
+  type: 'command lookup',
+  hash: 'command lookup',
+  sleep: 'sleep',
+  trap: 'trap',
+  umask: 'umask',
+  wait: 'wait',
+  grep: 'text query',
+  'dpkg-query': 'package query',
+  'dpkg-architecture': 'package query',
+  logger: 'log message',
+  basename: 'text query',
+  dirname: 'text query',
+  readlink: 'path query',
+  stat: 'path query',
+  uname: 'system query',
+  ls: 'path query',
+  cmp: 'file compare',
+  md5sum: 'checksum query',
+  sha256sum: 'checksum query',
+  head: 'text query',
+  tail: 'text query',
+  cut: 'text query',
+  sort: 'text query',
+  tr: 'text query',
+  wc: 'text query',
+  awk: 'text query',
+  'systemd-detect-virt': 'system query',
+  ischroot: 'system query',
+  find: 'path query',
+  fgrep: 'text query',
+  egrep: 'text query',
+  telinit: 'init re-exec (runtime)',
+  continue: 'continue',
+  break: 'break',
+  'runit-helper': 'runit-helper (runit supervision links, only when runit is installed)',
+  'systemd-machine-id-setup': 'machine id (set on first boot of an image)',
+  cd: 'cd',
+  pwd: 'pwd',
+  unset: 'unset',
+};
+
+function dpkgCmd(c: Cmd): Result {
+  const a = c.args;
+  if (a[0] === '--compare-versions') {
+    const vals = c.alts.slice(1, 4);
+    return noop('dpkg --compare-versions', compareVersionsWithEmpty(vals[0] ?? null, one(vals[1] ?? null), vals[2] ?? null));
+  }
+  if (a[0] && /^--(assert-|print-architecture|print-foreign|audit|status|-?listfiles|search|-s$|-L$|-S$|validate-)/.test(a[0])) return noop(`dpkg ${a[0]} (query)`);
+  if (a[0] === '-s' || a[0] === '-L' || a[0] === '-S' || a[0] === '-l') return noop(`dpkg ${a[0]} (query)`);
+  return opaque(c, `dpkg ${a[0] ?? ''} changes the package database`);
+}
+
+function one(v: Val): string | null {
+  return v && v.length === 1 ? v[0]! : null;
+}
+
+/**
+ * dpkg-maintscript-helper only manages conffiles and symlink/dir swaps
+ * across upgrades of an installed system; a fresh image never has the old
+ * state, so each one is a noop naming what it would do.
+ */
+function maintscriptHelper(c: Cmd): Result {
+  const a = c.args;
+  const verb = a[0] ?? '';
+  if (['rm_conffile', 'mv_conffile', 'symlink_to_dir', 'dir_to_symlink', 'supports'].includes(verb)) {
+    const operands = a.slice(1, a.indexOf('--') < 0 ? undefined : a.indexOf('--')).map((x) => x ?? '?');
+    return noop(`dpkg-maintscript-helper ${verb} ${operands.join(' ')} (upgrade-only)`.trimEnd());
+  }
+  return opaque(c, `unknown dpkg-maintscript-helper verb "${verb}"`);
+}
+
+function setCmd(c: Cmd, env: Env): Result {
+  const dd = c.args.indexOf('--');
+  if (dd >= 0) {
+    env.pos = c.alts.slice(dd + 1);
+    env.posUnknown = false;
+    return noop('set --');
+  }
+  return noop(`set ${c.args.map((x) => x ?? '?').join(' ')}`, true);
+}
+
+function exportCmd(c: Cmd, env: Env): Result {
+  for (let i = 0; i < c.args.length; i++) {
+    const x = c.args[i];
+    const m = x ? /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(x) : null;
+    if (m) env.vars.set(m[1]!, [m[2]!]);
+    else if (x === null) {
+      // NAME=$(...) through export: the name is known from the source text
+      const raw = c.alts[i];
+      if (raw === null) continue;
+    }
+  }
+  return noop(`${base(c.name)} ${c.args.map((x) => (x ?? '?').split('=')[0]).join(' ')}`, true);
+}
+
+/** shell libraries whose functions only print messages */
+const MESSAGE_LIBS: Record<string, string[]> = {
+  '/usr/share/dpkg/sh/dpkg-error.sh': ['setup_colors', 'debug', 'error', 'warning', 'hint', 'badusage'],
+};
+
+function dotCmd(c: Cmd, cx: Ctx): Result {
+  const f = c.args[0];
+  if (f === '/usr/share/debconf/confmodule') return noop('debconf confmodule');
+  if (f && MESSAGE_LIBS[f]) {
+    for (const fn of MESSAGE_LIBS[f]) cx.messageFuncs.add(fn);
+    return noop(`source ${f} (message functions)`);
+  }
+  if (f === '/lib/lsb/init-functions' || f === '/etc/default/rcS') return noop(`source ${f}`);
+  return opaque(c, `sources "${f ?? '?'}", whose commands are not visible`);
+}
+
+/** `[ ... ]` and `test ...` */
+function testCmd(c: Cmd, cx: Ctx): Result {
+  const args = c.alts.slice();
+  if (base(c.name) === '[' || base(c.name) === '[[') {
+    const last = one(args[args.length - 1] ?? null);
+    if (last !== ']' && last !== ']]') return opaque(c, `"${base(c.name)}" without a closing bracket`);
+    args.pop();
+  }
+  return noop('test', evalTest(args, cx.format));
+}
+
+const TABLE: Record<string, Handler> = {
+  true: () => noop('true', true),
+  ':': () => noop(':', true),
+  false: () => noop('false', false),
+  exit: () => ({ actions: [{ kind: 'noop', what: 'exit' }], status: null, exit: true }),
+  return: (_c, _e, cx) => {
+    if (cx.callDepth > 0) cx.returned.add(cx.callDepth);
+    return { actions: [{ kind: 'noop', what: 'return' }], status: null, exit: true };
+  },
+  '[': (c, _e, cx) => testCmd(c, cx),
+  '[[': (c, _e, cx) => testCmd(c, cx),
+  test: (c, _e, cx) => testCmd(c, cx),
+  set: (c, env) => setCmd(c, env),
+  export: (c, env) => exportCmd(c, env),
+  local: (c, env) => exportCmd(c, env),
+  readonly: (c, env) => exportCmd(c, env),
+  shift: (c, env) => {
+    const n = Number(c.args[0] ?? '1') || 1;
+    env.pos = env.pos.slice(n);
+    return noop('shift', true);
+  },
+  read: (c, env) => {
+    for (const x of c.args) if (x && /^[A-Za-z_]\w*$/.test(x)) env.vars.set(x, null);
+    return noop('read');
+  },
+  '.': (c, _e, cx) => dotCmd(c, cx),
+  source: (c, _e, cx) => dotCmd(c, cx),
+  command: (c, env, cx) => {
+    if (c.args[0] === '-v' || c.args[0] === '-V') return noop('command lookup');
+    if (c.args[0] === null || c.args[0] === undefined) return opaque(c, 'command without a name');
+    return classifyCommand({ ...c, name: c.args[0], args: c.args.slice(1), alts: c.alts.slice(1) }, env, cx);
+  },
+  useradd: (c) => useradd(c),
+  groupadd: (c) => groupadd(c),
+  adduser: (c) => adduser(c, false),
+  addgroup: (c) => adduser(c, true),
+  usermod: (c) => usermod(c),
+  gpasswd: (c) => gpasswd(c),
+  'systemd-sysusers': (c) => sysusers(c),
+  ldconfig: () => acts([{ kind: 'ldconfig' }]),
+  'update-alternatives': (c) => alternatives(c),
+  alternatives: (c) => alternatives(c),
+  systemctl: (c) => systemctl(c),
+  'systemd-update-helper': (c) => updateHelper(c),
+  'deb-systemd-helper': (c) => debSystemdHelper(c),
+  'deb-systemd-invoke': (c) => debSystemdInvoke(c),
+  'invoke-rc.d': (c) => invokeRcD(c),
+  'update-rc.d': (c) => updateRcD(c),
+  service: (c) => serviceCmd(c),
+  chkconfig: (c) => chkconfig(c),
+  mkdir: (c, _e, cx) => mkdirCmd(c, cx),
+  install: (c, _e, cx) => installCmd(c, cx),
+  chown: (c, _e, cx) => chownChmod(c, cx, true),
+  chmod: (c, _e, cx) => chownChmod(c, cx, false),
+  'systemd-tmpfiles': (c) => tmpfilesCmd(c),
+  rm: (c, _e, cx) => rmCmd(c, cx),
+  rmdir: (c, _e, cx) => rmCmd(c, cx),
+  'add-shell': (c) => shellCmd(c, 'add'),
+  'remove-shell': (c) => shellCmd(c, 'remove'),
+  dpkg: (c) => dpkgCmd(c),
+  'dpkg-maintscript-helper': (c) => maintscriptHelper(c),
+  journalctl: (c) => (c.args.includes('--update-catalog') ? acts([{ kind: 'cache', tool: 'journalctl', args: ['--update-catalog'] }]) : noop('journalctl (runtime)')),
+  'dpkg-statoverride': (c, _e, cx) => (c.args.includes('--list') ? noop('dpkg-statoverride --list (query)', null) : c.args.includes('--remove') && REMOVAL.test(cx.phase) ? noop('dpkg-statoverride --remove on package removal') : opaque(c, 'dpkg-statoverride sets a file\'s owner and mode, which no action models')),
+  xargs: (c, env, cx) => {
+    let i = 0;
+    while (i < c.args.length && /^-/.test(c.args[i] ?? '')) i++;
+    const name = c.args[i];
+    if (!name) return noop('xargs (echo)');
+    return classifyCommand({ ...c, name, args: c.args.slice(i + 1), alts: c.alts.slice(i + 1) }, env, cx);
+  },
+  deluser: (c, _e, cx) => accountRemoval(c, cx),
+  delgroup: (c, _e, cx) => accountRemoval(c, cx),
+  userdel: (c, _e, cx) => accountRemoval(c, cx),
+  groupdel: (c, _e, cx) => accountRemoval(c, cx),
+  ucf: (c, _e, cx) => (c.args.includes('--purge') && REMOVAL.test(cx.phase) ? noop('ucf --purge on package removal') : opaque(c, 'ucf manages a configuration file, which no action models')),
+  ucfr: (c, _e, cx) => (c.args.includes('--purge') && REMOVAL.test(cx.phase) ? noop('ucfr --purge on package removal') : opaque(c, 'ucfr registers a configuration file, which no action models')),
+  rpm: (c) => (c.args[0] && /^-q/.test(c.args[0]) ? noop('rpm query') : opaque(c, 'rpm other than a query')),
+};
+
+function accountRemoval(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop(`${base(c.name)} on package removal`);
+  return opaque(c, `${base(c.name)} removes an account at install time`);
+}
+
+function shellCmd(c: Cmd, op: 'add' | 'remove'): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  if (!a.length) return opaque(c, `${op}-shell without a path`);
+  return acts(a.map((path) => ({ kind: 'shell', op, path })));
+}
+
+export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
+  const name = base(c.name);
+  const h = TABLE[name];
+  if (h) return h(c, env, cx);
+  if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
+  if (name.startsWith('db_')) return noop(`debconf ${name} (answers are not part of the image)`, null);
+  if (CACHE_TOOLS.has(name)) return cacheCmd(c);
+  const q = QUIET[name];
+  if (q) {
+    if (name === 'cat' && c.args.some((a) => a && !a.startsWith('-')) && !c.heredoc) return noop('cat (read)');
+    return noop(q);
+  }
+  return opaque(c, `unknown command "${name}"`);
+}

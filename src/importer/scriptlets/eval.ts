@@ -1,0 +1,454 @@
+/**
+ * Abstract interpretation of a parsed maintainer script. Nothing is executed:
+ * values are sets of possible strings (or unknown), conditions are
+ * true/false/unknown, and every branch that may run is walked so each simple
+ * command gets classified exactly once per path. Known branches are pruned
+ * using the phase's arguments (a fresh install: deb `postinst configure`,
+ * rpm `%post` with $1 = 1).
+ */
+import type { Action } from '../../model.js';
+import { parseWordText, type Node, type Redir, type Word } from './shell.js';
+import { classifyCommand, type Cmd } from './commands.js';
+
+/** possible values of a string; null = unknown */
+export type Val = string[] | null;
+/** true = exit status 0 */
+export type Tri = boolean | null;
+
+const MAX_ALTS = 8;
+const MAX_CALL_DEPTH = 16;
+const MAX_LOOP_ITEMS = 64;
+/** total simple commands walked; keeps hostile input (loops of calls) bounded */
+const MAX_STEPS = 20000;
+
+export interface Env {
+  vars: Map<string, Val>;
+  /** positional parameters $1..$n */
+  pos: Val[];
+  /** set when $@ is unknown (rpm triggers, `set --` with unknowns) */
+  posUnknown: boolean;
+}
+
+export interface Ctx {
+  out: Action[];
+  funcs: Map<string, Node>;
+  called: Set<string>;
+  callDepth: number;
+  steps: number;
+  /** how the phase was assumed to run, for "branch not taken" notes */
+  assumption: string;
+  phase: string;
+  format: 'rpm' | 'deb';
+  /** directories this script created: chown/chmod on them is a directory action */
+  createdDirs: Set<string>;
+  /** call depths at which a `return` (not an `exit`) ended the flow */
+  returned: Set<number>;
+  /** functions of sourced libraries known to only print */
+  messageFuncs: Set<string>;
+}
+
+export interface Flow {
+  status: Tri;
+  /** this path definitely ended (exit, or return inside a function) */
+  exited: boolean;
+}
+
+const cloneEnv = (e: Env): Env => ({ vars: new Map(e.vars), pos: [...e.pos], posUnknown: e.posUnknown });
+
+function unionVal(a: Val, b: Val): Val {
+  if (a === null || b === null) return null;
+  const u = [...new Set([...a, ...b])];
+  return u.length > MAX_ALTS ? null : u;
+}
+
+/** joins the environments of paths that may both continue */
+function merge(envs: Env[], into: Env): void {
+  if (!envs.length) return;
+  const names = new Set<string>();
+  for (const e of envs) for (const k of e.vars.keys()) names.add(k);
+  into.vars.clear();
+  for (const k of names) {
+    let v: Val | undefined;
+    for (const e of envs) {
+      const x = e.vars.has(k) ? e.vars.get(k)! : null;
+      v = v === undefined ? x : unionVal(v, x);
+    }
+    into.vars.set(k, v ?? null);
+  }
+  const n = Math.max(...envs.map((e) => e.pos.length));
+  into.pos = [];
+  for (let i = 0; i < n; i++) {
+    let v: Val | undefined;
+    for (const e of envs) v = v === undefined ? (e.pos[i] ?? ['']) : unionVal(v, e.pos[i] ?? ['']);
+    into.pos.push(v ?? null);
+  }
+  into.posUnknown = envs.some((e) => e.posUnknown);
+}
+
+function concat(a: Val, b: Val): Val {
+  if (a === null || b === null) return null;
+  const out: string[] = [];
+  for (const x of a) for (const y of b) out.push(x + y);
+  const u = [...new Set(out)];
+  return u.length > MAX_ALTS ? null : u;
+}
+
+function lookup(name: string, env: Env): Val {
+  if (/^[0-9]+$/.test(name)) {
+    const i = Number(name);
+    if (i === 0) return null;
+    if (env.posUnknown) return null;
+    return env.pos[i - 1] ?? [''];
+  }
+  if (name === '#') return env.posUnknown ? null : [String(env.pos.length)];
+  if (name === '@' || name === '*') {
+    if (env.posUnknown) return null;
+    let v: Val = [''];
+    env.pos.forEach((p, i) => (v = concat(concat(v, i ? [' '] : ['']), p)));
+    return v;
+  }
+  return env.vars.has(name) ? env.vars.get(name)! : null;
+}
+
+function expandParam(p: Extract<Word['parts'][number], { t: 'param' }>, env: Env, line: number, cx: Ctx): Val {
+  const v = lookup(p.name, env);
+  switch (p.op) {
+    case '':
+      return v;
+    case '#len':
+      return v && [...new Set(v.map((s) => String(s.length)))];
+    case '-':
+    case ':-':
+    case '=':
+    case ':=': {
+      if (v === null) return null;
+      if (v.every((s) => s !== '')) return v;
+      const d = expandJoined(parseWordText(p.arg, line), env, cx);
+      if (p.op.endsWith('=') && !/^[0-9@*#?$!-]/.test(p.name)) env.vars.set(p.name, v.every((s) => s === '') ? d : unionVal(v.filter((s) => s), d));
+      return v.every((s) => s === '') ? d : unionVal(v.filter((s) => s), d);
+    }
+    case '+':
+    case ':+': {
+      if (v === null) return null;
+      if (v.every((s) => s === '')) return [''];
+      const d = expandJoined(parseWordText(p.arg, line), env, cx);
+      return v.every((s) => s !== '') ? d : unionVal([''], d);
+    }
+    default:
+      return null;
+  }
+}
+
+/** expands a word into one string value (no field splitting) */
+export function expandJoined(w: Word, env: Env, cx: Ctx): Val {
+  let v: Val = [''];
+  for (const p of w.parts) {
+    if (p.t === 'lit') v = concat(v, [p.v]);
+    else if (p.t === 'param') v = concat(v, expandParam(p, env, w.line, cx));
+    else v = null;
+    if (v === null) return null;
+  }
+  return v;
+}
+
+/**
+ * Expands a word into fields. Unquoted expansions that are empty vanish and a
+ * single known value with blanks splits (XCU 2.6.5); "$@" gives one field per
+ * positional parameter.
+ */
+export function expandFields(w: Word, env: Env, cx: Ctx): Val[] {
+  const only = w.parts.length === 1 ? w.parts[0]! : null;
+  if (only?.t === 'param' && (only.name === '@' || (only.name === '*' && !only.quoted)) && only.op === '') {
+    return env.posUnknown ? [null] : env.pos.map((p) => p);
+  }
+  const v = expandJoined(w, env, cx);
+  const quoted = w.parts.some((p) => p.quoted);
+  if (quoted) return [v];
+  if (v === null) return [null];
+  if (v.every((s) => s.trim() === '')) return [];
+  if (v.length === 1) return v[0]!.split(/[ \t\n]+/).filter(Boolean).map((s) => [s]);
+  return [v];
+}
+
+function expandAll(words: Word[], env: Env, cx: Ctx): Val[] {
+  return words.flatMap((w) => expandFields(w, env, cx));
+}
+
+const one = (v: Val): string | null => (v && v.length === 1 ? v[0]! : null);
+
+function note(cx: Ctx, what: string): void {
+  cx.out.push({ kind: 'noop', what });
+}
+
+function skipped(cx: Ctx, node: Node, why: string): void {
+  note(cx, `skipped ${node.t === 'list' ? 'commands' : node.t} at line ${node.line}: ${why} (${cx.assumption})`);
+}
+
+function hasCommands(n: Node): boolean {
+  return !(n.t === 'list' && n.items.length === 0);
+}
+
+/** runs `fn` on clones of env for each possible path and merges the ones that continue */
+function branch(env: Env, paths: ((e: Env) => Flow)[]): Flow {
+  const live: Env[] = [];
+  const statuses: Tri[] = [];
+  for (const p of paths) {
+    const e = cloneEnv(env);
+    const f = p(e);
+    if (!f.exited) {
+      live.push(e);
+      statuses.push(f.status);
+    }
+  }
+  if (!live.length) return { status: null, exited: true };
+  merge(live, env);
+  const s = statuses.every((x) => x === statuses[0]) ? statuses[0]! : null;
+  return { status: s, exited: false };
+}
+
+export function run(n: Node, env: Env, cx: Ctx): Flow {
+  switch (n.t) {
+    case 'list': {
+      let last: Flow = { status: true, exited: false };
+      for (let i = 0; i < n.items.length; i++) {
+        last = run(n.items[i]!, env, cx);
+        if (last.exited) {
+          const rest = n.items.slice(i + 1);
+          if (rest.length) note(cx, `unreachable commands after exit, from line ${rest[0]!.line}`);
+          break;
+        }
+      }
+      return last;
+    }
+    case 'andor': {
+      const l = run(n.left, env, cx);
+      if (l.exited) return l;
+      const runsRight = n.op === '&&' ? l.status : l.status === null ? null : !l.status;
+      if (runsRight === false) {
+        skipped(cx, n.right, `the left side of "${n.op}" decides`);
+        return l;
+      }
+      if (runsRight === true) return run(n.right, env, cx);
+      return branch(env, [(e) => run(n.right, e, cx), () => ({ status: l.status, exited: false })]);
+    }
+    case 'pipeline': {
+      // every stage runs in a subshell; the status is the last stage's
+      let st: Tri = null;
+      for (const c of n.cmds) st = run(c, cloneEnv(env), cx).status;
+      if (n.cmds.length > 1 && n.cmds.slice(0, -1).some((c) => c.t === 'simple' && c.words.length === 0)) st = null;
+      return { status: n.neg ? (st === null ? null : !st) : st, exited: false };
+    }
+    case 'group': {
+      checkRedirs(n.redirs, env, cx, `${n.subshell ? '( )' : '{ }'} at line ${n.line}`);
+      if (n.subshell) {
+        const f = run(n.body, cloneEnv(env), cx);
+        return { status: f.status, exited: false };
+      }
+      return run(n.body, env, cx);
+    }
+    case 'if': {
+      checkRedirs(n.redirs, env, cx, `if at line ${n.line}`);
+      return runIf(n, 0, env, cx);
+    }
+    case 'case':
+      checkRedirs(n.redirs, env, cx, `case at line ${n.line}`);
+      return runCase(n, env, cx);
+    case 'for': {
+      checkRedirs(n.redirs, env, cx, `for at line ${n.line}`);
+      const items = n.items ? expandAll(n.items, env, cx) : env.posUnknown ? [null] : env.pos;
+      const exact = items.every((v) => v !== null && v.length === 1) && items.length <= MAX_LOOP_ITEMS;
+      if (!exact) {
+        // walk the body once with the loop variable unknown
+        return branch(env, [
+          (e) => {
+            e.vars.set(n.name, null);
+            return run(n.body, e, cx);
+          },
+          () => ({ status: true, exited: false }),
+        ]);
+      }
+      if (!items.length) skipped(cx, n.body, 'the loop has no items');
+      let last: Flow = { status: true, exited: false };
+      for (const it of items) {
+        env.vars.set(n.name, it);
+        last = run(n.body, env, cx);
+        if (last.exited) return last;
+      }
+      return last;
+    }
+    case 'while': {
+      checkRedirs(n.redirs, env, cx, `while at line ${n.line}`);
+      const c = run(n.cond, env, cx);
+      if (c.exited) return c;
+      const enters = n.until ? (c.status === null ? null : !c.status) : c.status;
+      if (enters === false) {
+        skipped(cx, n.body, 'the loop condition is false');
+        return { status: true, exited: false };
+      }
+      // one pass stands for any number of iterations
+      return branch(env, [(e) => run(n.body, e, cx), () => ({ status: true, exited: false })]);
+    }
+    case 'func':
+      cx.funcs.set(n.name, n.body);
+      return { status: true, exited: false };
+    case 'simple':
+      return runSimple(n, env, cx);
+  }
+}
+
+function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flow {
+  if (i >= n.clauses.length) {
+    if (n.otherwise) return run(n.otherwise, env, cx);
+    return { status: true, exited: false };
+  }
+  const { cond, body } = n.clauses[i]!;
+  const c = run(cond, env, cx);
+  if (c.exited) return c;
+  if (c.status === true) {
+    for (const later of n.clauses.slice(i + 1)) if (hasCommands(later.body)) skipped(cx, later.body, 'an earlier condition is true');
+    if (n.otherwise && hasCommands(n.otherwise)) skipped(cx, n.otherwise, 'an earlier condition is true');
+    return run(body, env, cx);
+  }
+  if (c.status === false) {
+    if (hasCommands(body)) skipped(cx, body, `the condition at line ${cond.line} is false`);
+    return runIf(n, i + 1, env, cx);
+  }
+  return branch(env, [(e) => run(body, e, cx), (e) => runIf(n, i + 1, e, cx)]);
+}
+
+/** a case pattern as a RegExp; quoted parts are literal (XCU 2.13) */
+function patternRegex(w: Word, env: Env, cx: Ctx): RegExp | null {
+  let re = '';
+  for (const p of w.parts) {
+    let text: string;
+    if (p.t === 'lit') text = p.v;
+    else {
+      const v = one(expandJoined({ parts: [p], raw: '', line: w.line }, env, cx));
+      if (v === null) return null;
+      text = v;
+    }
+    if (p.quoted || p.t !== 'lit') {
+      re += text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      continue;
+    }
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (c === '*') re += '.*';
+      else if (c === '?') re += '.';
+      else if (c === '[') {
+        const end = text.indexOf(']', i + 2);
+        if (end < 0) re += '\\[';
+        else {
+          re += '[' + text.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+          i = end;
+        }
+      } else if (c === '\\' && i + 1 < text.length) re += '\\' + text[++i];
+      else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+function runCase(n: Extract<Node, { t: 'case' }>, env: Env, cx: Ctx): Flow {
+  const subject = expandJoined(n.word, env, cx);
+  const reached = new Set<number>();
+  let maybeNone = false;
+  if (subject === null) {
+    n.arms.forEach((_, i) => reached.add(i));
+    maybeNone = true;
+  } else {
+    for (const s of subject) {
+      let hit = -1;
+      for (let i = 0; i < n.arms.length && hit < 0; i++) {
+        for (const p of n.arms[i]!.patterns) {
+          const re = patternRegex(p, env, cx);
+          if (re === null) {
+            // an unknown pattern may or may not match: walk it, keep looking
+            reached.add(i);
+            continue;
+          }
+          if (re.test(s)) {
+            hit = i;
+            break;
+          }
+        }
+      }
+      if (hit >= 0) reached.add(hit);
+      else maybeNone = true;
+    }
+  }
+  const paths: ((e: Env) => Flow)[] = [];
+  n.arms.forEach((arm, i) => {
+    if (reached.has(i)) paths.push((e) => run(arm.body, e, cx));
+    else if (hasCommands(arm.body)) note(cx, `skipped case arm "${arm.patterns.map((p) => p.raw).join('|')})" at line ${arm.line}: not reached (${cx.assumption})`);
+  });
+  if (maybeNone) paths.push(() => ({ status: true, exited: false }));
+  if (paths.length === 1) return paths[0]!(env);
+  return branch(env, paths);
+}
+
+const QUIET_TARGETS = /^(\/dev\/null|\/dev\/stderr|\/dev\/stdout|\/dev\/tty|&[0-9-]|[0-9-])$/;
+
+/** output to a real file is a side effect no action models */
+function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string): boolean {
+  for (const r of redirs) {
+    if (!['>', '>>', '>|', '&>', '<>'].includes(r.op)) continue;
+    const target = one(expandJoined(r.target, env, cx));
+    const t = target ?? r.target.raw;
+    if (r.op === '>&' || QUIET_TARGETS.test(t)) continue;
+    cx.out.push({ kind: 'opaque', text, reason: `writes to "${t}" at line ${r.target.line}` });
+    return false;
+  }
+  return true;
+}
+
+function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
+  if (++cx.steps > MAX_STEPS) {
+    cx.out.push({ kind: 'opaque', text: n.text, reason: `script too long to classify (over ${MAX_STEPS} steps) at line ${n.line}` });
+    return { status: null, exited: true };
+  }
+  const argv = expandAll(n.words, env, cx);
+  if (!argv.length) {
+    // bare assignments change the shell's own variables
+    for (const a of n.assigns) env.vars.set(a.name, expandJoined(a.value, env, cx));
+    if (!checkRedirs(n.redirs, env, cx, n.text)) return { status: null, exited: false };
+    if (n.assigns.length) note(cx, `set ${n.assigns.map((a) => a.name).join(' ')}`);
+    return { status: n.words.some((w) => w.parts.some((p) => p.t === 'cmdsub')) ? null : true, exited: false };
+  }
+  const name = one(argv[0]!);
+  if (name === null) {
+    cx.out.push({ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` });
+    return { status: null, exited: false };
+  }
+  const redirsOk = checkRedirs(n.redirs, env, cx, n.text);
+  const heredoc = n.redirs.find((r) => r.op === '<<' || r.op === '<<-')?.heredoc;
+  const fn = cx.funcs.get(name);
+  if (fn) {
+    if (!redirsOk) return { status: null, exited: false };
+    return callFunction(name, fn, argv.slice(1), env, cx, n);
+  }
+  const cmd: Cmd = { name, args: argv.slice(1).map(one), alts: argv.slice(1), text: n.text, line: n.line, heredoc, stdinRedirected: n.redirs.some((r) => r.op === '<') };
+  const r = classifyCommand(cmd, env, cx);
+  if (redirsOk) cx.out.push(...r.actions);
+  return { status: r.status, exited: r.exit === true };
+}
+
+function callFunction(name: string, body: Node, args: Val[], env: Env, cx: Ctx, n: Extract<Node, { t: 'simple' }>): Flow {
+  if (cx.callDepth >= MAX_CALL_DEPTH) {
+    cx.out.push({ kind: 'opaque', text: n.text, reason: `function "${name}" nests deeper than ${MAX_CALL_DEPTH} calls at line ${n.line}` });
+    return { status: null, exited: false };
+  }
+  cx.called.add(name);
+  const saved = { pos: env.pos, posUnknown: env.posUnknown };
+  env.pos = args;
+  env.posUnknown = false;
+  cx.callDepth++;
+  // `return` ends only the function: its flow stops here
+  const depth = cx.callDepth;
+  const f = run(body, env, cx);
+  const returned = cx.returned.delete(depth);
+  cx.callDepth--;
+  env.pos = saved.pos;
+  env.posUnknown = saved.posUnknown;
+  return { status: f.status, exited: f.exited && !returned };
+}

@@ -1,0 +1,95 @@
+/**
+ * Scriptlet classification: weld never runs package scripts. Each one is
+ * turned into declarative actions; what is not understood becomes an
+ * `opaque` action with a reason, so nothing is dropped silently.
+ */
+import type { Action } from '../../model.js';
+import { isWeldError } from '../../errors.js';
+import { parseShell } from './shell.js';
+import { run, type Ctx } from './eval.js';
+import { initialEnv, phaseContext } from './context.js';
+import { classifyLua } from './lua.js';
+import { classifyTriggers } from './triggers.js';
+
+export { parseSysusers } from './sysusers.js';
+export { parseTmpfiles } from './tmpfiles.js';
+export { classifyTriggers } from './triggers.js';
+export { tally, formatTally, ACTION_KINDS, type Tally, type ClassifiedScriptlet, type OpaqueItem, type ActionKind } from './tally.js';
+
+export interface ScriptletInput {
+  format: 'rpm' | 'deb';
+  /** rpm: pre post preun postun pretrans …; deb: preinst postinst prerm postrm config triggers */
+  phase: string;
+  /** rpm's interpreter (/bin/sh, <lua>, /sbin/ldconfig); deb: '' to read the #! line */
+  interpreter: string;
+  body: string;
+}
+
+const SHELLS = /^(\/usr)?\/bin\/(sh|bash|dash)$|^(sh|bash|dash)$/;
+
+/** Classifies one scriptlet into actions. Pure and deterministic. */
+export function classifyScriptlet(s: ScriptletInput): Action[] {
+  return dedupe(classify(s));
+}
+
+function classify(s: ScriptletInput): Action[] {
+  if (s.format === 'deb' && s.phase === 'triggers') return classifyTriggers(s.body);
+  let interp = s.interpreter.trim();
+  let body = s.body;
+  const shebang = /^#!\s*(\S+)([^\n]*)/.exec(body);
+  if (!interp && shebang) interp = shebang[1]!;
+  if (!interp) interp = '/bin/sh';
+  const prog = interp.split(/\s+/)[0]!;
+  const tool = prog.slice(prog.lastIndexOf('/') + 1);
+  if (interp === '<lua>') return classifyLua(body, (cmd) => classifyShellText(s.format, s.phase, cmd));
+  if (tool === 'ldconfig') return [{ kind: 'ldconfig' }];
+  if (!SHELLS.test(prog)) {
+    if (!body.trim()) {
+      // rpm's `%post -p <program>` with no body runs the program with no arguments
+      return classifyShellText(s.format, s.phase, `'${prog.replace(/'/g, "'\\''")}'`);
+    }
+    return [{ kind: 'opaque', text: body, reason: `interpreter "${interp}" is not classified` }];
+  }
+  if (!body.trim()) return [];
+  return classifyShellText(s.format, s.phase, body);
+}
+
+function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): Action[] {
+  let tree;
+  try {
+    tree = parseShell(body);
+  } catch (e) {
+    if (isWeldError(e)) return [{ kind: 'opaque', text: body, reason: e.message }];
+    throw e;
+  }
+  const pc = phaseContext(format, phase);
+  const cx: Ctx = {
+    out: [],
+    funcs: new Map(),
+    called: new Set(),
+    callDepth: 0,
+    steps: 0,
+    assumption: pc.assumption,
+    phase,
+    format,
+    createdDirs: new Set(),
+    returned: new Set(),
+    messageFuncs: new Set(),
+  };
+  run(tree, initialEnv(pc), cx);
+  for (const name of cx.funcs.keys()) if (!cx.called.has(name)) cx.out.push({ kind: 'noop', what: `function ${name} is never called` });
+  return cx.out;
+}
+
+/** the same action twice (ldconfig || ldconfig --verbose, both branches of an if) counts once */
+function dedupe(actions: Action[]): Action[] {
+  const seen = new Set<string>();
+  const out: Action[] = [];
+  for (const a of actions) {
+    const key = JSON.stringify(a);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(a);
+  }
+  return out;
+}
