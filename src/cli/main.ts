@@ -12,6 +12,8 @@ const COMMANDS: Record<string, { load: () => Promise<{ run: Command['run'] }>; s
   show: { load: () => import('./show.js'), summary: 'show one package from the store' },
   fsck: { load: () => import('./fsck.js'), summary: 'check every object and catalog reference' },
   scriptlets: { load: () => import('./scriptlets.js'), summary: 'report scriptlet actions across the store' },
+  link: { load: () => import('./link.js'), summary: 'link a variant into an image (ddi, erofs, tar, dir, manifest)' },
+  verify: { load: () => import('./verify.js'), summary: 'check a sealed image block by block' },
 };
 
 const HELP = `weld — image assembly from packages as bricks, not robots

@@ -69,6 +69,18 @@ export class ObjectStore {
     return true;
   }
 
+  /** Stores a small buffer in one go; returns its id. */
+  putSync(data: Uint8Array): string {
+    const h = blake3();
+    h.update(data);
+    const id = h.hex();
+    if (this.has(id)) return id;
+    const tmp = this.tmpName();
+    fs.writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    this.publish(tmp, id);
+    return id;
+  }
+
   /** A content sink that records what this batch wrote, for stats and sync. */
   sink(stats: WriteStats): ContentSink & { written: string[] } {
     const written: string[] = [];

@@ -84,6 +84,25 @@ export class Store {
     }
   }
 
+  /** Cached dm-verity leaf digests of an object for a salt (objects start on block boundaries in images). */
+  getLeaves(object: string, salt: string): Buffer | undefined {
+    const r = this.catalog.db.prepare('SELECT digests FROM verity_leaves WHERE object = ? AND salt = ?').get(object, salt) as { digests: Buffer } | undefined;
+    return r?.digests;
+  }
+
+  putLeaves(entries: { object: string; salt: string; digests: Uint8Array }[]): void {
+    if (!entries.length) return;
+    const ins = this.catalog.db.prepare('INSERT OR IGNORE INTO verity_leaves (object, salt, digests) VALUES (?, ?, ?)');
+    this.catalog.db.transaction(() => {
+      for (const e of entries) ins.run(e.object, e.salt, Buffer.from(e.digests));
+    })();
+  }
+
+  /** Stores bytes that a link generated (passwd, ld.so.cache…) so views can serve them from the object dir. */
+  putBytes(data: Uint8Array): string {
+    return this.objects.putSync(data);
+  }
+
   readObject(id: string): Buffer {
     return fs.readFileSync(this.objects.pathOf(id));
   }

@@ -1,0 +1,118 @@
+import type { Action, Scriptlet } from '../../model.js';
+import { WeldError } from '../../errors.js';
+import type { LinkTree } from '../tree.js';
+import type { Variant } from '../variant.js';
+import { applyAccounts, type Accounts } from './users.js';
+import { applyAlternatives } from './alternatives.js';
+import { applyServices, type ServiceResult } from './services.js';
+import { usrPath } from '../usrmerge.js';
+
+export interface ActionSource {
+  nevra: string;
+  scriptlets: Scriptlet[];
+  fileActions: { source: string; actions: Action[] }[];
+}
+
+export interface ActionsReport {
+  users: string[];
+  groups: string[];
+  allocated: Accounts['allocated'];
+  alternatives: { name: string; path: string; priority: number }[];
+  services: ServiceResult;
+  directories: number;
+  shells: string[];
+  ldconfig: { entries: number } | null;
+  /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
+  deferred: { package: string; kind: string; detail: string }[];
+  opaque: { package: string; phase: string; reason: string }[];
+}
+
+/**
+ * Applies every package's declarative actions in a fixed order: users and
+ * groups, directories, alternatives, services, shells, ld.so.cache, machine
+ * identity and the variant's own files. Merged /usr happened before this.
+ */
+export async function applyActions(
+  tree: LinkTree,
+  sources: ActionSource[],
+  variant: Variant,
+  pinned: { users: Record<string, number>; groups: Record<string, number> },
+  read: (path: string) => Uint8Array | undefined,
+  epoch: number,
+): Promise<{ report: ActionsReport; accounts: Accounts }> {
+  const text = (p: string) => {
+    const b = read(p);
+    return b ? Buffer.from(b).toString('utf8') : undefined;
+  };
+  const resolve = (p: string) => (variant.mergedUsr ? usrPath(p) : p);
+  const all: { pkg: string; phase: string; a: Action }[] = [];
+  for (const s of sources) {
+    for (const sc of s.scriptlets) for (const a of sc.actions) all.push({ pkg: s.nevra, phase: sc.phase, a });
+    for (const fa of s.fileActions) for (const a of fa.actions) all.push({ pkg: s.nevra, phase: `file:${fa.source}`, a });
+  }
+  const of = <K extends Action['kind']>(k: K) => all.filter((x) => x.a.kind === k) as { pkg: string; phase: string; a: Extract<Action, { kind: K }> }[];
+  const report: ActionsReport = {
+    users: [], groups: [], allocated: { users: {}, groups: {} }, alternatives: [],
+    services: { enabled: [], missing: [], disabled: [] }, directories: 0, shells: [], ldconfig: null, deferred: [], opaque: [],
+  };
+
+  // 1. users and groups
+  const accounts = applyAccounts(tree, text, { users: of('user').map((x) => x.a), groups: of('group').map((x) => x.a) }, variant, pinned, epoch);
+  report.allocated = accounts.allocated;
+  report.users = accounts.passwd.map((p) => p[0]!);
+  report.groups = accounts.group.map((g) => g[0]!);
+
+  // 2. directories (scriptlet mkdir/install -d, tmpfiles d lines)
+  for (const { a } of of('directory')) {
+    const p = resolve(a.path);
+    if (!tree.get(p)) {
+      tree.mkdir(p, 'action:directory', a.mode ?? 0o755, a.user ?? 'root', a.group ?? 'root');
+      report.directories++;
+    }
+  }
+  // 3. alternatives
+  report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
+  // 4. services
+  report.services = applyServices(tree, of('service').map((x) => x.a), text);
+  // 5. shells
+  const shells = of('shell').filter((x) => x.a.op === 'add').map((x) => x.a.path);
+  if (shells.length) {
+    const cur = (text('/etc/shells') ?? '# /etc/shells: valid login shells\n').split('\n').filter(Boolean);
+    for (const s of shells) if (!cur.includes(s)) cur.push(s);
+    tree.writeFile('/etc/shells', cur.join('\n') + '\n', 'action:shells');
+    report.shells = shells;
+  }
+  // 6. ld.so.cache: glibc's own format, as ldconfig -X writes it
+  const { writeLdCacheAsync } = await import('./ldconfig.js');
+  report.ldconfig = await writeLdCacheAsync(tree, read);
+  // 7. machine identity
+  tree.writeFile('/etc/machine-id', '', 'action:machine-id', 0o444);
+  if (Object.keys(variant.osRelease).length) {
+    const body = Object.entries(variant.osRelease)
+      .map(([k, v]) => `${k}=${/^[A-Za-z0-9_.-]+$/.test(v) ? v : JSON.stringify(v)}`)
+      .join('\n');
+    if (tree.get('/etc/os-release')) tree.delete('/etc/os-release');
+    tree.writeFile('/etc/os-release', body + '\n', 'variant');
+  }
+  // 8. the variant's files
+  for (const [p, f] of Object.entries(variant.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    tree.writeFile(resolve(p), f.content, 'variant', f.mode, f.user, f.group);
+  }
+  for (const x of all) {
+    const k = x.a.kind;
+    if (k === 'cache' || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
+      report.deferred.push({ package: x.pkg, kind: k, detail: JSON.stringify(x.a) });
+    }
+    if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
+  }
+  if (variant.strict && report.opaque.length) {
+    throw new WeldError(
+      'conflict',
+      'E_OPAQUE',
+      `Variant ${variant.name} is strict, and ${report.opaque.length} scriptlets could not be understood: ` +
+        report.opaque.slice(0, 5).map((o) => `${o.package} ${o.phase} (${o.reason})`).join('; ') + (report.opaque.length > 5 ? '; …' : ''),
+      { opaque: report.opaque },
+    );
+  }
+  return { report, accounts };
+}

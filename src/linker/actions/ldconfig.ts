@@ -1,0 +1,50 @@
+import type { LinkTree } from '../tree.js';
+import { buildLdCache, scanForLdCache, type LdTree } from '../ldcache.js';
+
+const GENERATOR = /ldconfig \([^)\n]*\)[^\0\n]* release version [0-9.]+/;
+
+/** ldconfig's generator string, read from the ldconfig binary the tree ships (byte-equality needs it). */
+function generatorFrom(tree: LinkTree, read: (p: string) => Uint8Array | undefined): string | null {
+  for (const p of ['/usr/sbin/ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig.real', '/sbin/ldconfig.real']) {
+    if (tree.get(p)?.type !== 'file') continue;
+    const b = read(p);
+    if (!b) continue;
+    const m = GENERATOR.exec(Buffer.from(b).toString('latin1'));
+    if (m) return m[0];
+  }
+  return null;
+}
+
+export function asLdTree(tree: LinkTree, read: (p: string) => Uint8Array | undefined): LdTree {
+  return {
+    lstat(p) {
+      const n = tree.get(p);
+      if (!n) return null;
+      return n.type === 'file' || n.type === 'dir' || n.type === 'symlink' ? n.type : 'other';
+    },
+    readlink(p) {
+      return tree.get(p)?.target ?? '';
+    },
+    readdir(p) {
+      const prefix = p === '/' ? '/' : p + '/';
+      const out: string[] = [];
+      for (const k of tree.nodes.keys()) if (k.startsWith(prefix) && k.length > prefix.length && !k.slice(prefix.length).includes('/')) out.push(k.slice(prefix.length));
+      return out;
+    },
+    readFile(p) {
+      return read(p) ?? new Uint8Array(0);
+    },
+  };
+}
+
+/**
+ * Writes /etc/ld.so.cache as `ldconfig -X` would for this tree. Only when the
+ * tree ships ldconfig (libc-bin): a tree without it has no cache either.
+ */
+export async function writeLdCacheAsync(tree: LinkTree, read: (p: string) => Uint8Array | undefined): Promise<{ entries: number } | null> {
+  const generator = generatorFrom(tree, read);
+  if (!generator) return null;
+  const libs = await scanForLdCache(asLdTree(tree, read), { config: '/etc/ld.so.conf' });
+  tree.writeFile('/etc/ld.so.cache', buildLdCache(libs, { generator }), 'action:ldconfig', 0o644);
+  return { entries: libs.length };
+}

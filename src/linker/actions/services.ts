@@ -1,0 +1,86 @@
+import type { LinkTree } from '../tree.js';
+
+const UNIT_DIRS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+
+function parseInstall(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  let inInstall = false;
+  for (const raw of text.split('\n')) {
+    const l = raw.trim();
+    if (l.startsWith('[')) {
+      inInstall = l === '[Install]';
+      continue;
+    }
+    if (!inInstall || !l || l.startsWith('#') || l.startsWith(';')) continue;
+    const eq = l.indexOf('=');
+    if (eq < 0) continue;
+    const k = l.slice(0, eq).trim();
+    out[k] = [...(out[k] ?? []), ...l.slice(eq + 1).trim().split(/\s+/).filter(Boolean)];
+  }
+  return out;
+}
+
+/** Preset policy: the first matching line across *.preset files (sorted by name) wins; default enable. */
+function presetPolicy(tree: LinkTree, read: (p: string) => string | undefined): (unit: string) => boolean {
+  const rules: { enable: boolean; re: RegExp }[] = [];
+  const files: string[] = [];
+  for (const d of ['/etc/systemd/system-preset', '/usr/lib/systemd/system-preset']) {
+    for (const p of tree.nodes.keys()) if (p.startsWith(d + '/') && p.endsWith('.preset')) files.push(p);
+  }
+  files.sort((a, b) => (a.split('/').pop()! < b.split('/').pop()! ? -1 : 1));
+  for (const f of files) {
+    for (const l of (read(f) ?? '').split('\n')) {
+      const m = /^\s*(enable|disable)\s+(\S+)/.exec(l);
+      if (m) rules.push({ enable: m[1] === 'enable', re: new RegExp('^' + m[2]!.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$') });
+    }
+  }
+  return (unit) => rules.find((r) => r.re.test(unit))?.enable ?? true;
+}
+
+export interface ServiceResult {
+  enabled: string[];
+  missing: string[];
+  disabled: string[];
+}
+
+/** systemctl enable/preset at link time: [Install] WantedBy/RequiredBy/Alias/Also become symlinks. */
+export function applyServices(tree: LinkTree, requests: { op: string; units: string[] }[], read: (p: string) => string | undefined): ServiceResult {
+  const res: ServiceResult = { enabled: [], missing: [], disabled: [] };
+  const preset = presetPolicy(tree, read);
+  const done = new Set<string>();
+  const enable = (unit: string) => {
+    if (done.has(unit)) return;
+    done.add(unit);
+    let instance = '';
+    let file = unit;
+    const at = /^([^@]+@)([^.]*)(\.\w+)$/.exec(unit);
+    if (at && at[2]) (file = at[1]! + at[3]), (instance = at[2]);
+    const dir = UNIT_DIRS.find((d) => tree.get(`${d}/${file}`)?.type === 'file');
+    if (!dir) return void res.missing.push(unit);
+    const path = `${dir}/${file}`;
+    const inst = parseInstall(read(path) ?? '');
+    if (at && !instance) instance = inst.DefaultInstance?.[0] ?? '';
+    if (at && !instance) return void res.missing.push(`${unit} (template without instance)`);
+    const name = at ? `${at[1]}${instance}${at[3]}` : unit;
+    const target = path.replace(/^\/lib\//, '/usr/lib/');
+    for (const t of [...(inst.WantedBy ?? []), ...(inst.RequiredBy ?? [])].sort()) {
+      const kind = (inst.WantedBy ?? []).includes(t) ? 'wants' : 'requires';
+      tree.mkdir(`/etc/systemd/system/${t}.${kind}`, 'action:services');
+      tree.symlink(`/etc/systemd/system/${t}.${kind}/${name}`, target, 'action:services');
+    }
+    for (const a of inst.Alias ?? []) tree.symlink(`/etc/systemd/system/${a}`, target, 'action:services');
+    res.enabled.push(name);
+    for (const also of inst.Also ?? []) enable(also);
+  };
+  for (const r of requests) {
+    for (const u of r.units) {
+      const unit = /\.[a-z]+$/.test(u) ? u : `${u}.service`;
+      if (r.op === 'enable') enable(unit);
+      else if (r.op === 'preset') preset(unit) ? enable(unit) : res.disabled.push(unit);
+      else if (r.op === 'mask') tree.symlink(`/etc/systemd/system/${unit}`, '/dev/null', 'action:services');
+      else if (r.op === 'disable') res.disabled.push(unit);
+    }
+  }
+  res.enabled.sort();
+  return res;
+}

@@ -1,0 +1,95 @@
+import type { Extent, TreeNode } from '../model.js';
+import type { Store } from '../store/store.js';
+import type { LinkResult } from './link.js';
+import { writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
+import { sealExtents, type SealStats } from './seal.js';
+import { superblock, verityTable, deriveUuid } from '../verity/index.js';
+import { ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
+import { shift } from './output/emit.js';
+import { usageError } from '../errors.js';
+
+export interface ImageReport {
+  format: 'erofs' | 'ddi';
+  size: number;
+  rootHash: string | null;
+  salt: string | null;
+  dataBlocks: number;
+  hashStartBlock: number | null;
+  table: string | null;
+  partitions: { type: string; uuid: string; start: number; size: number; name: string }[];
+  seal: SealStats | null;
+}
+
+export interface Image {
+  size: number;
+  extents: Extent[];
+  report: ImageReport;
+  erofs: ErofsImage;
+}
+
+export function toTreeNodes(r: LinkResult): TreeNode[] {
+  return r.nodes.map((n) => {
+    const t: TreeNode = { path: n.path, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime, size: n.size };
+    if (n.pathBytes) t.pathBytes = n.pathBytes;
+    if (n.target !== undefined) t.target = n.target;
+    if (n.rdevMajor !== undefined) (t.rdevMajor = n.rdevMajor), (t.rdevMinor = n.rdevMinor);
+    if (n.xattrs) t.xattrs = n.xattrs;
+    if (n.object) t.object = n.object;
+    if (n.data) t.data = n.data;
+    if (n.hardlink) t.hardlink = n.hardlink;
+    return t;
+  });
+}
+
+/**
+ * Lays out the filesystem and, for a DDI, seals it: the root hash is known
+ * before the first byte is written, which is what lets the image stream to a pipe.
+ */
+export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 'ddi', opts: { saltHex: string; volumeName?: string }): Promise<Image> {
+  const uuid = Buffer.from(deriveUuid('erofs', Buffer.from(r.lock.salt, 'hex'), Buffer.from(r.variant.name)).replace(/-/g, ''), 'hex');
+  const erofs = writeErofs(toTreeNodes(r), { buildTime: r.sourceDateEpoch, uuid, volumeName: opts.volumeName ?? r.variant.name.slice(0, 16) });
+  const base: ImageReport = { format, size: erofs.size, rootHash: null, salt: null, dataBlocks: erofs.blocks, hashStartBlock: null, table: null, partitions: [], seal: null };
+  if (format === 'erofs') return { size: erofs.size, extents: erofs.extents, report: base, erofs };
+  if (!/^[0-9a-f]*$/.test(opts.saltHex) || opts.saltHex.length % 2 || opts.saltHex.length > 512) throw usageError(`--salt must be hex, at most 256 bytes`);
+  const salt = Uint8Array.from(Buffer.from(opts.saltHex, 'hex'));
+  const pending: { object: string; salt: string; digests: Uint8Array }[] = [];
+  const { tree, stats } = await sealExtents(erofs.extents, erofs.size, salt, {
+    get: (o) => store.getLeaves(o, opts.saltHex),
+    put: (o, d) => void pending.push({ object: o, salt: opts.saltHex, digests: d }),
+    objectPath: (o) => store.objects.pathOf(o),
+  });
+  try {
+    store.putLeaves(pending);
+  } catch {
+    // a read-only store still links; the cache is an optimisation
+  }
+  const vuuid = deriveUuid('verity', salt, tree.rootHash);
+  const sb = superblock({ ...tree.params, uuid: vuuid });
+  const verityBytes = new Uint8Array(tree.params.hashBlockSize + tree.hashArea.length);
+  verityBytes.set(sb, 0);
+  verityBytes.set(tree.hashArea, tree.params.hashBlockSize);
+  const layout: DdiLayout = ddiLayout({ rootSize: erofs.size, veritySize: verityBytes.length, rootHash: tree.rootHex });
+  const extents: Extent[] = [];
+  for (const p of ddiPieces(layout)) {
+    if (p.kind === 'bytes') extents.push({ kind: 'bytes', offset: p.offset, data: p.data });
+    else if (p.kind === 'zero') extents.push({ kind: 'zero', offset: p.offset, size: p.size });
+    else if (p.role === 'root') extents.push(...shift(erofs.extents, p.offset));
+    else extents.push({ kind: 'bytes', offset: p.offset, data: verityBytes });
+  }
+  const table = verityTable({ params: tree.params, rootHash: tree.rootHex, dataDevice: '/dev/disk/by-partuuid/' + layout.partitions[0]!.uuid, hashDevice: '/dev/disk/by-partuuid/' + layout.partitions[1]!.uuid, hashStartBlock: 1, options: r.variant.layout.verityOptions as never });
+  return {
+    size: layout.totalSize,
+    extents,
+    erofs,
+    report: {
+      ...base,
+      size: layout.totalSize,
+      rootHash: tree.rootHex,
+      salt: opts.saltHex,
+      hashStartBlock: 1,
+      table,
+      partitions: layout.partitions.map((p) => ({ type: p.type, uuid: p.uuid, start: p.start, size: p.size, name: p.name })),
+      seal: stats,
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import fs from 'node:fs';
+import type { DepEntry, FileEntry } from '../model.js';
+import { WeldError, notFound } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { nevra } from '../store/store.js';
+import type { PackageRow, StoredHeader } from '../store/catalog.js';
+import { loadVariant, type Variant } from './variant.js';
+import { mergePackages } from './merge.js';
+import { applyActions, type ActionsReport } from './actions/apply.js';
+import type { LinkNode, LinkTree } from './tree.js';
+import { readLock, type Lock } from './lock.js';
+import { capsToXattr } from './caps.js';
+
+export interface LinkOptions {
+  variant: Variant | string;
+  /** lock file: read when it exists, pinned packages and ids; else written by the caller */
+  lock?: string | null;
+  sourceDateEpoch?: number;
+  /** only these packages' closure (weld run --pkg) */
+  roots?: string[];
+  timing?: Record<string, number>;
+}
+
+export interface LinkedPackage {
+  row: PackageRow;
+  header: StoredHeader;
+  files: FileEntry[];
+}
+
+export interface LinkResult {
+  variant: Variant;
+  packages: LinkedPackage[];
+  tree: LinkTree;
+  nodes: LinkNode[];
+  actions: ActionsReport;
+  lock: Lock;
+  sourceDateEpoch: number;
+  stats: { excluded: number; shared: number; resolved: { path: string; winner: string; loser: string }[] };
+}
+
+const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
+  if (t) t[k] = Number((performance.now() - t0).toFixed(3));
+  return performance.now();
+};
+
+/** Resolves the variant against the store, merges trees and applies actions. Writes nothing. */
+export async function link(store: Store, opts: LinkOptions): Promise<LinkResult> {
+  let t = performance.now();
+  const variant = typeof opts.variant === 'string' ? await loadVariant(opts.variant) : opts.variant;
+  const lock = opts.lock ? readLock(opts.lock) : null;
+  if (lock && lock.format !== variant.format) throw new WeldError('conflict', 'E_LOCK', `Lock ${opts.lock} is for ${lock.format} packages, variant ${variant.name} takes ${variant.format}`);
+  const rows = store.catalog.listPackages().filter((r) => r.format === variant.format);
+  let chosen: PackageRow[];
+  if (lock) {
+    const byDigest = new Map(rows.map((r) => [r.source_digest, r]));
+    const missing = lock.packages.filter((p) => !byDigest.has(p.digest));
+    if (missing.length) {
+      throw notFound(`Lock ${opts.lock} names ${missing.length} packages not in the store: ${missing.map((p) => `${p.name}-${p.version}${p.release ? '-' + p.release : ''} (${p.digest.slice(0, 12)})`).join(', ')}`, { missing });
+    }
+    chosen = lock.packages.map((p) => byDigest.get(p.digest)!);
+  } else {
+    if (!rows.length) throw notFound(`The store has no ${variant.format} packages; import some first (variant ${variant.name} takes ${variant.format})`);
+    const { resolve } = await import('./resolve.js');
+    const headers = new Map(rows.map((r) => [r.id, store.catalog.header(r.id)]));
+    const universe = rows.map((r) => {
+      const h = headers.get(r.id)!;
+      return {
+        key: String(r.id),
+        format: r.format,
+        name: r.name,
+        epoch: r.epoch,
+        version: r.version,
+        release: r.release,
+        arch: r.arch,
+        provides: h.provides as DepEntry[],
+        requires: h.requires as DepEntry[],
+        preDepends: h.preDepends as DepEntry[],
+        conflicts: h.conflicts as DepEntry[],
+        // file provides only matter for rpm; reading trees costs, so only then
+        files: r.format === 'rpm' ? store.catalog.tree(r.id).map((f) => f.path) : [],
+      };
+    });
+    const roots = opts.roots ?? variant.packages;
+    const res = resolve(universe, roots, { format: variant.format, arch: variant.arch, prefer: Object.values(variant.prefer) });
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    chosen = res.packages.map((p) => byId.get(p.key)!);
+  }
+  chosen.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
+  t = lap(opts.timing, 'resolve', t);
+
+  const packages: LinkedPackage[] = chosen.map((row) => ({ row, header: store.catalog.header(row.id), files: store.catalog.tree(row.id) }));
+  t = lap(opts.timing, 'load', t);
+  const epoch =
+    opts.sourceDateEpoch ??
+    (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined) ??
+    lock?.sourceDateEpoch ??
+    Math.max(0, ...packages.map((p) => p.header.buildTime ?? 0));
+  if (!Number.isInteger(epoch) || epoch < 0) throw new WeldError('usage', 'E_USAGE', `SOURCE_DATE_EPOCH must be a non-negative integer`, {}, 2);
+
+  const merged = mergePackages(
+    packages.map((p) => ({ nevra: nevra(p.row), name: p.row.name, files: p.files })),
+    { mergedUsr: variant.mergedUsr, exclude: variant.exclude, winners: variant.winners, mtime: epoch },
+  );
+  const tree = merged.tree;
+  t = lap(opts.timing, 'merge', t);
+
+  const read = (p: string): Uint8Array | undefined => {
+    const n = tree.get(p);
+    if (!n || n.type !== 'file') return undefined;
+    if (n.data) return n.data;
+    if (n.object) return store.readObject(n.object);
+    return new Uint8Array(0);
+  };
+  const { report, accounts } = await applyActions(
+    tree,
+    packages.map((p) => ({ nevra: nevra(p.row), scriptlets: p.header.scriptlets, fileActions: p.header.fileActions ?? [] })),
+    variant,
+    { users: lock?.users ?? {}, groups: lock?.groups ?? {} },
+    read,
+    epoch,
+  );
+  t = lap(opts.timing, 'actions', t);
+
+  // owners by name, now that passwd/group are final
+  const unknownOwners = new Set<string>();
+  for (const n of tree.nodes.values()) {
+    const uid = accounts.uidOf.get(n.user);
+    const gid = accounts.gidOf.get(n.group);
+    if (uid !== undefined) n.uid = uid;
+    else if (/^\d+$/.test(n.user)) n.uid = Number(n.user);
+    else unknownOwners.add(`user ${n.user}`);
+    if (gid !== undefined) n.gid = gid;
+    else if (/^\d+$/.test(n.group)) n.gid = Number(n.group);
+    else unknownOwners.add(`group ${n.group}`);
+    if (n.caps) n.xattrs = { ...(n.xattrs ?? {}), 'security.capability': capsToXattr(n.caps) };
+  }
+  if (unknownOwners.size) {
+    throw new WeldError('notfound', 'E_OWNER', `Files are owned by names no package or variant defines: ${[...unknownOwners].sort().join(', ')}`, { owners: [...unknownOwners] });
+  }
+  const nodes = tree.sorted();
+  t = lap(opts.timing, 'finish', t);
+
+  const newLock: Lock = {
+    lockVersion: 1,
+    variant: variant.name,
+    format: variant.format,
+    arch: variant.arch,
+    salt: lock?.salt ?? store.salt,
+    sourceDateEpoch: epoch,
+    packages: packages.map((p) => ({ name: p.row.name, epoch: p.row.epoch, version: p.row.version, release: p.row.release, arch: p.row.arch, format: p.row.format, digest: p.row.source_digest })),
+    users: { ...(lock?.users ?? {}), ...report.allocated.users },
+    groups: { ...(lock?.groups ?? {}), ...report.allocated.groups },
+  };
+  return { variant, packages, tree, nodes, actions: report, lock: newLock, sourceDateEpoch: epoch, stats: { excluded: merged.excluded, shared: merged.shared, resolved: merged.resolved } };
+}
+
+export function writeLockFile(file: string, text: string): void {
+  const tmp = `${file}.tmp.${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
