@@ -206,7 +206,9 @@ function writeDirectory(dir: InodePlan, target: (blockIndex: number) => { buf: U
     for (let i = first; i < end; i++) {
       const e = entries[i]!;
       const d = at + (i - first) * DIRENT_SIZE;
-      dv.setBigUint64(d, BigInt(e.inode.nid), true);
+      // nid is a u64; two u32 halves avoid a BigInt per dirent
+      dv.setUint32(d, e.inode.nid % 2 ** 32, true);
+      dv.setUint32(d + 4, Math.floor(e.inode.nid / 2 ** 32), true);
       dv.setUint16(d + 8, nameoff, true);
       buf[d + 10] = FILE_TYPE_CODE[e.inode.type];
       buf.set(e.name, at + nameoff);
