@@ -184,6 +184,23 @@ describe.skipIf(!HAVE)('verify() agrees with veritysetup verify', () => {
     const r = await compare('sha1-spare', 40, (_d, h) => flip(h, 2 * 1024 + 25), undefined, { algorithm: 'sha1', blockSize: 1024 });
     expect(r).toMatchObject({ ok: false, reason: 'corrupt', what: 'padding' });
   });
+  it.each([
+    ['sha256/4096', 300, {}],
+    ['sha1/1024', 70, { algorithm: 'sha1', blockSize: 1024 }],
+    ['sha256/4096 format 0', 200, { hashType: 0 }],
+  ] as [string, number, Opts][])('random single flips agree on exit code and position: %s', async (name, blocks, o) => {
+    let seed = name.length * 7919;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 12; i++) {
+      const inHash = rnd() < 0.5;
+      await compare(`rnd-${name.replace(/\W/g, '')}-${i}`, blocks, (d, h) => {
+        // hash side: past the superblock block, which veritysetup parses rather than verifies
+        const bs = o.blockSize ?? 4096;
+        if (inHash) flip(h, bs + Math.floor(rnd() * (h.length - bs)));
+        else flip(d, Math.floor(rnd() * d.length));
+      }, undefined, o);
+    }
+  });
   it('superblock padding is not checked, like veritysetup', async () => {
     expect(await compare('sb-pad', 129, (_d, h) => flip(h, 400))).toEqual({ ok: true });
     expect(await compare('sb-gap', 129, (_d, h) => flip(h, 3000))).toEqual({ ok: true });
