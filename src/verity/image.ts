@@ -54,7 +54,8 @@ export async function verifyImage(file: string, rootHex: string): Promise<ImageV
     let owner: string | null = null;
     if (r.level === 0 && r.what === 'digest') {
       try {
-        const { blockOwner } = await import('../formats/erofs/reader.js');
+        const readerModule = '../formats/erofs/reader.js';
+        const { blockOwner } = (await import(readerModule)) as { blockOwner: (img: Uint8Array, block: number) => string | null };
         owner = blockOwner(img.subarray(rs, rs + rl), r.block);
       } catch {
         owner = null;

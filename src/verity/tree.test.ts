@@ -50,6 +50,23 @@ describe('HashTree', () => {
     expect(tree.rootHex).toBe(direct.rootHex);
     expect(tree.hashArea).toEqual(direct.hashArea);
   });
+  it.each([
+    [1, 'sha256'],
+    [128, 'sha256'],
+    [129, 'sha256'],
+    [300, 'sha256'],
+    [300, 'sha1'],
+  ] as const)('declaring %i blocks up front (%s) builds the same tree in place', (n, algorithm) => {
+    const data = bytes(n * 4096, 9);
+    const free = new HashTree({ salt, algorithm }).addBlocks(data).finish();
+    const declared = new HashTree({ salt, algorithm, dataBlocks: n }).addBlocks(data.subarray(0, 4096)).addLeaves(leafDigests(data.subarray(4096), salt, algorithm)).finish();
+    expect(declared.rootHex).toBe(free.rootHex);
+    expect(declared.hashArea).toEqual(free.hashArea);
+  });
+  it('a declared block count is enforced', () => {
+    expect(() => new HashTree({ salt, dataBlocks: 2 }).addZeroBlocks(3)).toThrow(/declared with 2/);
+    expect(() => new HashTree({ salt, dataBlocks: 2 }).addZeroBlocks(1).finish()).toThrow(/1 were added/);
+  });
   it('addBlocks equals addLeaves of the same data', () => {
     const data = bytes(300 * 4096, 6);
     const t1 = new HashTree({ salt }).addBlocks(data).finish();

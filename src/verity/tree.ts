@@ -13,6 +13,12 @@ export interface TreeOptions {
   hashType?: VerityHashType;
   dataBlockSize?: number;
   hashBlockSize?: number;
+  /**
+   * Data block count, when known up front: leaves then go straight into their
+   * place in the hash area (no growing buffer, half the peak memory), and
+   * feeding more or fewer blocks is an error.
+   */
+  dataBlocks?: number;
 }
 
 export interface VerityTree {
@@ -130,11 +136,26 @@ export class HashTree {
   private count = 0;
   private zeroDigest: Uint8Array | null = null;
   private dataHasher: BlockHasher | null = null;
+  private readonly expected: number | undefined;
+  /** the hash area, when leaves are written in place (known block count, dense level 0) */
+  private area: Uint8Array | null = null;
 
   constructor(opts: TreeOptions) {
     this.base = withDefaults(opts);
     this.digestSize = DIGEST_SIZE[this.base.algorithm];
-    this.leaves = new Uint8Array(this.digestSize * 1024);
+    this.expected = opts.dataBlocks;
+    if (this.expected === undefined) {
+      this.leaves = new Uint8Array(this.digestSize * 1024);
+      return;
+    }
+    const g = treeGeometry({ ...this.base, dataBlocks: this.expected });
+    const hbs = this.base.hashBlockSize;
+    if (g.levels > 0 && isDense(g, hbs)) {
+      this.area = new Uint8Array(g.hashAreaSize);
+      this.leaves = this.area.subarray(g.levelStart[0]! * hbs);
+    } else {
+      this.leaves = new Uint8Array(this.expected * this.digestSize);
+    }
   }
 
   /** data blocks fed so far */
@@ -143,6 +164,7 @@ export class HashTree {
   }
 
   private room(blocks: number): void {
+    if (this.expected !== undefined && this.count + blocks > this.expected) throw usageError(`Cannot add ${blocks} more blocks to a verity tree declared with ${this.expected}: ${this.count} already added`);
     const need = (this.count + blocks) * this.digestSize;
     if (need <= this.leaves.length) return;
     const next = new Uint8Array(Math.max(need, this.leaves.length * 2));
@@ -184,16 +206,17 @@ export class HashTree {
 
   /** Lays out the levels and hashes upward. Pure in the leaves fed so far. */
   finish(): VerityTree {
+    if (this.expected !== undefined && this.count !== this.expected) throw usageError(`Cannot finish a verity tree declared with ${this.expected} blocks: ${this.count} were added`);
     const params: VerityParams = { ...this.base, dataBlocks: this.count };
     const g = treeGeometry(params);
     const hbs = params.hashBlockSize;
-    const area = new Uint8Array(g.hashAreaSize);
+    const area = this.area ?? new Uint8Array(g.hashAreaSize);
     const leaves = this.leaves.subarray(0, this.count * this.digestSize);
     if (g.levels === 0) {
       const rootHash = leaves.slice(0, this.digestSize);
       return { params, geometry: g, rootHash, rootHex: Buffer.from(rootHash).toString('hex'), hashArea: area };
     }
-    placeDigests(area, leaves, g, 0, hbs);
+    if (!this.area) placeDigests(area, leaves, g, 0, hbs);
     const hasher = new BlockHasher(params.algorithm, params.hashType, params.salt, hbs);
     for (let level = 1; level < g.levels; level++) {
       const below = g.levelStart[level - 1]!;
@@ -209,11 +232,16 @@ export class HashTree {
   }
 }
 
+/** digests fill hash blocks exactly, so packed digests are the level's bytes */
+function isDense(g: TreeGeometry, hbs: number): boolean {
+  return g.digestSlot === g.digestSize && g.hashPerBlock * g.digestSize === hbs;
+}
+
 /** Writes packed digests into level `level`'s blocks at the format's slot stride. */
 function placeDigests(area: Uint8Array, digests: Uint8Array, g: TreeGeometry, level: number, hbs: number): void {
   const start = g.levelStart[level]! * hbs;
   const n = digests.length / g.digestSize;
-  if (g.digestSlot === g.digestSize && g.hashPerBlock * g.digestSize === hbs) {
+  if (isDense(g, hbs)) {
     area.set(digests, start); // dense: slots fill blocks exactly
     return;
   }
