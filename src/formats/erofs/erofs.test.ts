@@ -195,3 +195,51 @@ describe('writer output', () => {
     expect(dump).toMatch(/target "a"/);
   });
 });
+
+describe('reader', () => {
+  const nodes: TreeNode[] = [
+    root,
+    dir('/d'),
+    file('/d/a', 5000),
+    file('/d/b', 3, { object: undefined, data: new Uint8Array([1, 2, 3]) }),
+    file('/d/h1', 9000, { hardlink: 1 }),
+    file('/d/h2', 9000, { hardlink: 1 }),
+    link('/d/long', 'x'.repeat(3000)),
+    dir('/e'),
+    ...Array.from({ length: 600 }, (_, i) => file(`/e/f${String(i).padStart(4, '0')}`, i % 3 ? 0 : 10 + i)),
+  ];
+  const img = writeErofs(nodes, { buildTime: BT });
+  const bytes = materialize(img, (id) => new Uint8Array(nodes.find((n) => n.object === id)!.size).fill(9));
+
+  it('walks back every path the writer put in, once per inode', async () => {
+    const { walkErofs } = await import('./reader.js');
+    const paths = [...walkErofs(bytes)].map((i) => i.path);
+    expect(paths).toEqual(nodes.filter((n) => n.path !== '/d/h2').map((n) => n.path));
+  });
+
+  it('names the file that owns each data block', async () => {
+    const { blockOwner } = await import('./reader.js');
+    for (const f of img.fileBlocks) {
+      expect(blockOwner(bytes, f.start)).toBe(f.path);
+      expect(blockOwner(bytes, f.start + f.count - 1)).toBe(f.path);
+    }
+    expect(blockOwner(bytes, 0)).toBe(null);
+    const long = [...(await import('./reader.js')).walkErofs(bytes)].find((i) => i.path === '/d/long')!;
+    expect(blockOwner(bytes, long.blkaddr)).toBe('/d/long');
+  });
+
+  it('only ever throws format errors on corrupt images', async () => {
+    const { walkErofs } = await import('./reader.js');
+    let x = 12345;
+    const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8);
+    for (let i = 0; i < 300; i++) {
+      const bad = Uint8Array.from(bytes.subarray(0, i % 2 ? bytes.length : 4096 + (rnd() % 8192)));
+      for (let k = 0; k < 4; k++) bad[1024 + (rnd() % (img.blocks > 2 ? 3 * 4096 : 3000))] = rnd() & 0xff;
+      try {
+        for (const _ of walkErofs(bad, { maxInodes: 5000, maxDepth: 32 }));
+      } catch (e) {
+        if (!(isWeldError(e) && e.kind === 'format')) throw e;
+      }
+    }
+  });
+});
