@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { Dep, DepEntry } from '../model.js';
+import { isWeldError } from '../errors.js';
+import { parseRichDep, resolve, type ResolverPackage } from './resolve.js';
+
+const dep = (s: string): Dep => {
+  if (s.startsWith('(')) return { name: s, op: '', evr: '' };
+  const m = /^(\S+)(?:\s+(\S+)\s+(\S+))?$/.exec(s)!;
+  return { name: m[1]!, op: m[2] ?? '', evr: m[3] ?? '' };
+};
+const any = (...alts: string[]): DepEntry => ({ anyOf: alts.map(dep) });
+
+function rpm(nevr: string, o: Partial<{ requires: DepEntry[]; provides: DepEntry[]; files: string[]; arch: string }> = {}): ResolverPackage {
+  const [name, version, release] = nevr.split(' ');
+  return { key: `${nevr}.${o.arch ?? 'x86_64'}`, format: 'rpm', name: name!, epoch: null, version: version!, release: release!, arch: o.arch ?? 'x86_64', provides: o.provides ?? [], requires: o.requires ?? [], preDepends: [], files: o.files ?? [] };
+}
+function deb(nv: string, o: Partial<{ depends: DepEntry[]; pre: DepEntry[]; provides: DepEntry[]; arch: string }> = {}): ResolverPackage {
+  const [name, v] = nv.split(' ');
+  const i = v!.lastIndexOf('-');
+  return { key: `${nv}.${o.arch ?? 'amd64'}`, format: 'deb', name: name!, epoch: null, version: i < 0 ? v! : v!.slice(0, i), release: i < 0 ? '' : v!.slice(i + 1), arch: o.arch ?? 'amd64', provides: o.provides ?? [], requires: o.depends ?? [], preDepends: o.pre ?? [], files: [] };
+}
+
+const names = (ps: ResolverPackage[]): string[] => ps.map((p) => `${p.name}-${p.version}`);
+
+function unresolved(f: () => unknown): { requirement: string; neededBy: string }[] {
+  try {
+    f();
+  } catch (e) {
+    if (isWeldError(e) && e.code === 'E_UNRESOLVED') {
+      expect(e.kind).toBe('notfound');
+      return e.data.missing as { requirement: string; neededBy: string }[];
+    }
+    throw e;
+  }
+  throw new Error('expected E_UNRESOLVED');
+}
+
+const RPM = { format: 'rpm' as const, arch: 'x86_64' };
+const DEB = { format: 'deb' as const, arch: 'amd64' };
+
+describe('resolve (rpm)', () => {
+  const universe = [
+    rpm('bash 5.2 1', { requires: [dep('libtinfo.so.6()(64bit)'), dep('/usr/bin/sh'), dep('rpmlib(CompressedFileNames) <= 3.0.4-1'), dep('config(bash) = 5.2-1'), dep('filesystem >= 3')] }),
+    rpm('ncurses-libs 6.4 1', { provides: [dep('libtinfo.so.6()(64bit)')] }),
+    rpm('dash 0.5 1', { files: ['/usr/bin/sh'] }),
+    rpm('filesystem 3.18 2', {}),
+    rpm('filesystem 2.0 1', {}),
+    rpm('filesystem 3.19 1', { arch: 'aarch64' }),
+    rpm('mta-a 1 1', { provides: [dep('mta')] }),
+    rpm('mta-b 1 1', { provides: [dep('mta')] }),
+    rpm('mta 0.1 1', {}),
+    rpm('app 1 1', { requires: [dep('(python3 or perl)'), dep('(docs if man-db)'), dep('(gui-bits if x11)'), dep('(libfoo with libfoo-abi = 2)')] }),
+    rpm('perl 5 1', {}),
+    rpm('python3 3.11 1', {}),
+    rpm('man-db 2 1', {}),
+    rpm('docs 1 1', {}),
+    rpm('gui-bits 1 1', {}),
+    rpm('libfoo 2 1', { provides: [dep('libfoo-abi = 2')] }),
+    rpm('libfoo 3 1', { provides: [dep('libfoo-abi = 3')] }),
+    rpm('needs-old 1 1', { requires: [dep('filesystem < 3'), dep('nothing-provides-this'), dep('mta >= 2')] }),
+  ];
+
+  it.each([
+    // [roots, expected closure]
+    [['bash'], ['bash-5.2', 'dash-0.5', 'filesystem-3.18', 'ncurses-libs-6.4']],
+    [['mta'], ['mta-0.1']], // the real package beats virtual providers
+    [['filesystem < 3'], ['filesystem-2.0']],
+    [['libfoo-abi = 3'], ['libfoo-3']],
+    [['app', 'man-db'], ['app-1', 'docs-1', 'libfoo-2', 'man-db-2', 'python3-3.11']],
+    [['app'], ['app-1', 'libfoo-2', 'python3-3.11']],
+    [['app', 'perl'], ['app-1', 'libfoo-2', 'perl-5']], // or: one already chosen wins
+  ])('%j → %j', (roots, want) => {
+    expect(names(resolve(universe, roots, RPM).packages)).toEqual(want);
+  });
+
+  it('prefers listed providers, otherwise the lexically first', () => {
+    const u = [rpm('x 1 1', { requires: [dep('mta')] }), ...universe.filter((p) => p.name.startsWith('mta-'))];
+    expect(names(resolve(u, ['x'], RPM).packages)).toEqual(['mta-a-1', 'x-1']);
+    expect(names(resolve(u, ['x'], { ...RPM, prefer: ['mta-b'] }).packages)).toEqual(['mta-b-1', 'x-1']);
+    expect(names(resolve(u, ['x'], { ...RPM, exclude: ['mta-a'] }).packages)).toEqual(['mta-b-1', 'x-1']);
+  });
+
+  it('lists every missing requirement with who needs it', () => {
+    const missing = unresolved(() => resolve(universe, ['needs-old', 'bash', 'ghost >= 1'], RPM));
+    expect(missing).toEqual([
+      { requirement: 'ghost >= 1', neededBy: '<root>' },
+      { requirement: 'nothing-provides-this', neededBy: 'needs-old-1-1' },
+      { requirement: 'mta >= 2', neededBy: 'needs-old-1-1' },
+      // needs-old took filesystem-2.0 first, so bash's requirement cannot be met
+      { requirement: 'filesystem >= 3', neededBy: 'bash-5.2-1' },
+    ]);
+  });
+
+  it('refuses a second version of a package already chosen', () => {
+    const missing = unresolved(() => resolve(universe, ['bash', 'filesystem < 3'], RPM));
+    expect(missing).toEqual([{ requirement: 'filesystem >= 3', neededBy: 'bash-5.2-1' }]);
+  });
+
+  it('records why each package was chosen', () => {
+    const r = resolve(universe, ['bash'], RPM);
+    const dash = r.packages.find((p) => p.name === 'dash')!;
+    expect(r.chosenBy[dash.key]).toEqual(['bash-5.2-1: /usr/bin/sh']);
+  });
+
+  it('parses rich dependencies', () => {
+    expect(parseRichDep('(a >= 1 or (b if c else d))')).toEqual({
+      op: 'or',
+      args: [{ op: 'atom', dep: { name: 'a', op: '>=', evr: '1' } }, { op: 'if', cond: { op: 'atom', dep: dep('c') }, then: { op: 'atom', dep: dep('b') }, else: { op: 'atom', dep: dep('d') } }],
+    });
+    expect(() => parseRichDep('(a or')).toThrow();
+  });
+});
+
+describe('resolve (deb)', () => {
+  const universe = [
+    deb('apt 2.6.1', { depends: [dep('libc6 >= 2.34'), any('gpgv', 'gpgv2', 'gpgv1'), dep('base-passwd'), dep('libstdc++6:any')] }),
+    deb('libc6 2.36-9', { depends: [dep('libgcc-s1')] }),
+    deb('libgcc-s1 12.2.0-14', { depends: [dep('libc6 >= 2.35')] }), // a cycle
+    deb('libstdc++6 12.2.0-14', { depends: [dep('libc6')] }),
+    deb('libstdc++6 12.2.0-14', { arch: 'i386' }),
+    deb('gpgv2 2.2', {}),
+    deb('gpgv 2.2.40-1', {}),
+    deb('base-passwd 3.6.1', { pre: [dep('libc6 >= 2.0')] }),
+    deb('awk-impl 1.0', { provides: [dep('awk')] }),
+    deb('mawk 1.3.4-1', { provides: [{ name: 'awk', op: '=', evr: '1.3.4' }] }),
+    deb('wants-awk 1', { depends: [dep('awk >= 1.3')] }),
+    deb('wants-any-awk 1', { depends: [dep('awk')] }),
+    deb('broken 1', { depends: [any('nope1', 'nope2'), dep('libc6 >> 3')], pre: [dep('missing-pre')] }),
+  ];
+
+  it.each([
+    [['apt'], ['apt-2.6.1', 'base-passwd-3.6.1', 'gpgv-2.2.40', 'libc6-2.36', 'libgcc-s1-12.2.0', 'libstdc++6-12.2.0']],
+    [['gpgv2', 'apt'], ['apt-2.6.1', 'base-passwd-3.6.1', 'gpgv2-2.2', 'libc6-2.36', 'libgcc-s1-12.2.0', 'libstdc++6-12.2.0']],
+    [['wants-awk'], ['mawk-1.3.4', 'wants-awk-1']], // only a versioned Provides satisfies a versioned dep
+    [['wants-any-awk'], ['awk-impl-1.0', 'wants-any-awk-1']],
+    [['libc6 (>= 2.36)'], ['libc6-2.36', 'libgcc-s1-12.2.0']],
+  ])('%j → %j', (roots, want) => {
+    expect(names(resolve(universe, roots, DEB).packages)).toEqual(want);
+  });
+
+  it('only picks the requested architecture', () => {
+    const r = resolve(universe, ['libstdc++6'], DEB);
+    expect(r.packages.map((p) => p.arch)).toEqual(['amd64', 'amd64', 'amd64']);
+  });
+
+  it('lists every missing requirement, alternatives and Pre-Depends included', () => {
+    expect(unresolved(() => resolve(universe, ['broken', 'libc6 (>= 9)'], DEB))).toEqual([
+      { requirement: 'libc6 (>= 9)', neededBy: '<root>' },
+      { requirement: 'missing-pre', neededBy: 'broken-1' },
+      { requirement: 'nope1 | nope2', neededBy: 'broken-1' },
+      { requirement: 'libc6 (>> 3)', neededBy: 'broken-1' },
+    ]);
+  });
+
+  it('is deterministic whatever the universe order', () => {
+    const a = resolve(universe, ['apt', 'wants-any-awk'], DEB).packages.map((p) => p.key);
+    const b = resolve([...universe].reverse(), ['apt', 'wants-any-awk'], DEB).packages.map((p) => p.key);
+    expect(b).toEqual(a);
+  });
+});
