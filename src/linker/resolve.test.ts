@@ -57,7 +57,7 @@ describe('resolve (rpm)', () => {
     rpm('gui-bits 1 1', {}),
     rpm('libfoo 2 1', { provides: [dep('libfoo-abi = 2')] }),
     rpm('libfoo 3 1', { provides: [dep('libfoo-abi = 3')] }),
-    rpm('needs-old 1 1', { requires: [dep('filesystem < 3'), dep('nothing-provides-this'), dep('mta >= 2')] }),
+    rpm('needs-old 1 1', { requires: [dep('filesystem < 3'), dep('nothing-provides-this'), dep('libfoo-abi > 3'), dep('mta >= 2')] }),
   ];
 
   it.each([
@@ -85,7 +85,8 @@ describe('resolve (rpm)', () => {
     expect(missing).toEqual([
       { requirement: 'ghost >= 1', neededBy: '<root>' },
       { requirement: 'nothing-provides-this', neededBy: 'needs-old-1-1' },
-      { requirement: 'mta >= 2', neededBy: 'needs-old-1-1' },
+      // 'mta >= 2' is met: an unversioned rpm Provides satisfies any version
+      { requirement: 'libfoo-abi > 3', neededBy: 'needs-old-1-1' },
       // needs-old took filesystem-2.0 first, so bash's requirement cannot be met
       { requirement: 'filesystem >= 3', neededBy: 'bash-5.2-1' },
     ]);
