@@ -1,4 +1,5 @@
 import { bug, formatError } from '../../errors.js';
+import { displayText } from '../../util/text.js';
 
 /** newc ("070701"), crc ("070702") and rpm's stripped form ("07070X": magic + 8-hex file index). */
 export const CPIO_NEWC = '070701';
@@ -161,7 +162,8 @@ export async function* readCpio(chunks: AsyncIterable<Uint8Array>, opts: CpioOpt
         const nameBytes = nb.slice(0, nameSize - 1);
         if (nameBytes.includes(0)) throw fail('entry name', start + NEWC_HEADER_SIZE, 'name contains a NUL byte');
         await align4('entry name padding');
-        const name = new TextDecoder().decode(nameBytes);
+        // non-UTF-8 bytes print as \xNN, the same rule as header strings
+        const name = displayText(nameBytes);
         if (name === CPIO_TRAILER) {
           state = { kind: 'done' };
           return;
