@@ -365,6 +365,16 @@ class Parser {
     return body;
   }
 
+  /** a compound list that must hold a command (XCU 2.10.2: `if then fi` is an error) */
+  private nonEmpty(stops: string[]): Node {
+    const l = this.compoundList(stops);
+    if (l.t === 'list' && l.items.length === 0) {
+      const t = this.lx.peek();
+      fail(`unexpected "${t.k === 'word' ? t.w.raw : t.k === 'op' ? t.v : t.k}"`, this.lineOf(t));
+    }
+    return l;
+  }
+
   /** a sequence of and-or lists until one of `stops` (reserved words or ops) */
   private compoundList(stops: string[]): Node {
     const items: Node[] = [];
@@ -442,7 +452,7 @@ class Parser {
       switch (v) {
         case '{': {
           this.lx.next();
-          const body = this.compoundList(['}']);
+          const body = this.nonEmpty(['}']);
           this.expectWord('}');
           return { t: 'group', subshell: false, body, redirs: this.redirects(), line };
         }
@@ -455,9 +465,9 @@ class Parser {
         case 'while':
         case 'until': {
           this.lx.next();
-          const cond = this.compoundList(['do']);
+          const cond = this.nonEmpty(['do']);
           this.expectWord('do');
-          const body = this.compoundList(['done']);
+          const body = this.nonEmpty(['done']);
           this.expectWord('done');
           return { t: 'while', until: v === 'until', cond, body, redirs: this.redirects(), line };
         }
@@ -514,14 +524,14 @@ class Parser {
     const clauses: { cond: Node; body: Node }[] = [];
     let otherwise: Node | null = null;
     for (;;) {
-      const cond = this.compoundList(['then']);
+      const cond = this.nonEmpty(['then']);
       this.expectWord('then');
-      const body = this.compoundList(['elif', 'else', 'fi']);
+      const body = this.nonEmpty(['elif', 'else', 'fi']);
       clauses.push({ cond, body });
       const t = this.lx.next();
       if (this.isReserved(t, 'elif')) continue;
       if (this.isReserved(t, 'else')) {
-        otherwise = this.compoundList(['fi']);
+        otherwise = this.nonEmpty(['fi']);
         this.expectWord('fi');
         break;
       }
@@ -590,7 +600,7 @@ class Parser {
     if (sep.k === 'op' && sep.v === ';') this.lx.next();
     this.skipNewlines();
     this.expectWord('do');
-    const body = this.compoundList(['done']);
+    const body = this.nonEmpty(['done']);
     this.expectWord('done');
     return { t: 'for', name, items, body, redirs: this.redirects(), line };
   }
