@@ -5,3 +5,4 @@ export { BlockHasher } from './digest.js';
 export { HashTree, hashData, hashDevice, leafDigests, zeroBlockDigest, type TreeOptions, type VerityTree } from './tree.js';
 export { verityTable, type TableInput, type VerityOption } from './table.js';
 export { bufferReader, verify, verifyExitCode, type BlockReader, type VerifyOptions, type VerifyResult } from './verify.js';
+export { treeFromExtents, type ExtentSource, type SealStats } from './extents.js';
