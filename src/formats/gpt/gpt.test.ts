@@ -101,8 +101,10 @@ describe('hostile GPTs', () => {
     const { isWeldError } = await import('../../errors.js');
     let seed = 99;
     const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-    for (let i = 0; i < 200; i++) {
-      const img = image();
+    const img = image();
+    const pristine = img.slice(SECTOR, 2 * SECTOR);
+    for (let i = 0; i < 300; i++) {
+      img.set(pristine, SECTOR);
       // mutate header fields past the CRC, then re-seal it so the field checks run
       for (let k = 0; k < 3; k++) img[SECTOR + 24 + Math.floor(rnd() * (92 - 24))] = Math.floor(rnd() * 256);
       const v = new DataView(img.buffer, SECTOR, 92);
