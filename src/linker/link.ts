@@ -95,7 +95,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined) ??
     lock?.sourceDateEpoch ??
     // deb headers carry no build time: the newest file mtime is just as deterministic
-    packages.reduce((m, p) => Math.max(m, p.header.buildTime ?? 0, ...p.files.map((f) => f.mtime)), 0);
+    packages.reduce((m, p) => p.files.reduce((mm, f) => Math.max(mm, f.mtime), Math.max(m, p.header.buildTime ?? 0)), 0);
   if (!Number.isInteger(epoch) || epoch < 0) throw new WeldError('usage', 'E_USAGE', `SOURCE_DATE_EPOCH must be a non-negative integer`, {}, 2);
 
   const merged = mergePackages(
