@@ -55,6 +55,7 @@ type Tok =
 const OPS = ['&&', '||', ';;', '<<-', '<<', '>>', '<&', '>&', '<>', '>|', '&>', ';', '&', '|', '(', ')', '<', '>'];
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', '{', '}', '!']);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const FUNC_PARENS = /[ \t]*\([ \t]*\)/y;
 /** recursion cap: hostile scripts must not blow the stack */
 const MAX_DEPTH = 200;
 
@@ -510,8 +511,8 @@ class Parser {
   /** `name()` needs one token of lookahead past the name */
   private lookingAtFuncParens(t: Tok): boolean {
     if (t.k !== 'word') return false;
-    const rest = this.lx.src.slice(t.start + t.w.raw.length);
-    return /^[ \t]*\([ \t]*\)/.test(rest);
+    FUNC_PARENS.lastIndex = t.start + t.w.raw.length;
+    return FUNC_PARENS.test(this.lx.src);
   }
 
   private expectOp(op: string): void {
