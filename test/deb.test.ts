@@ -5,13 +5,13 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, has, run } from './helpers/tools.js';
-import { readDeb } from '../src/importer/deb.js';
+import { capsText, parseControl, parseDepends, parseVersion, readDeb } from '../src/importer/deb.js';
 import { memorySink, hashOnlySink } from '../src/store/sink.js';
 import { blake3Hex } from '../src/store/hash.js';
 import { encodeAr } from '../src/formats/ar/write.js';
 import { encodeTar, type TarWriteEntry } from '../src/formats/tar/write.js';
 import { isWeldError } from '../src/errors.js';
-import type { DepEntry, FileEntry, Limits, PackageMeta } from '../src/model.js';
+import type { ContentSink, DepEntry, FileEntry, Limits, PackageMeta } from '../src/model.js';
 
 const CACHE = path.join(ROOT, 'fixtures/.cache/deb');
 const BUILT = path.join(ROOT, 'fixtures/.cache/deb-built');
@@ -92,23 +92,17 @@ function buildOwnDebs(): string[] {
   return out;
 }
 
-async function read(file: string, sink = memorySink(), limits?: Partial<Limits>): Promise<PackageMeta> {
+async function read(file: string, sink: ContentSink = memorySink(), limits?: Partial<Limits>): Promise<PackageMeta> {
   return readDeb(createReadStream(file), { sink, where: path.basename(file), limits });
 }
 
 /** what `ls -l` / tar -tv print for a mode */
-function modeString(f: FileEntry): string {
-  const t = { file: f.hardlink && f.hardlinkIsLink ? 'h' : '-', dir: 'd', symlink: 'l', char: 'c', block: 'b', fifo: 'p', socket: 's' }[f.type];
+function modeString(f: FileEntry, tarHardlink: boolean): string {
+  const t = { file: tarHardlink ? 'h' : '-', dir: 'd', symlink: 'l', char: 'c', block: 'b', fifo: 'p', socket: 's' }[f.type];
   const m = f.mode;
   const rwx = (r: number, w: number, x: number, special: number, ch: string) =>
     (m & r ? 'r' : '-') + (m & w ? 'w' : '-') + (m & special ? (m & x ? ch : ch.toUpperCase()) : m & x ? 'x' : '-');
   return t + rwx(0o400, 0o200, 0o100, 0o4000, 's') + rwx(0o40, 0o20, 0o10, 0o2000, 's') + rwx(0o4, 0o2, 0o1, 0o1000, 't');
-}
-declare module '../src/model.js' {
-  interface FileEntry {
-    /** test-only marker: this entry was a tar hardlink member */
-    hardlinkIsLink?: boolean;
-  }
 }
 
 function utcMinute(t: number): string {
@@ -160,24 +154,29 @@ describe.skipIf(!ok)('readDeb against dpkg-deb', () => {
     const hardlinkNames = new Set(listed.filter((l) => l.perms[0] === 'h').map((l) => l.name));
     meta.files.forEach((f, i) => {
       const l = listed[i]!;
-      f.hardlinkIsLink = hardlinkNames.has(latin1Path(f));
-      expect(modeString(f), l.name).toBe(l.perms);
+      const isLink = hardlinkNames.has(latin1Path(f));
+      expect(modeString(f, isLink), l.name).toBe(l.perms);
       expect(`${f.user}/${f.group}`, l.name).toBe(`${l.user}/${l.group}`);
       expect(utcMinute(f.mtime), l.name).toBe(l.mtime);
       if (f.type === 'char' || f.type === 'block') expect(`${f.rdevMajor},${f.rdevMinor}`).toBe(l.size);
-      else if (f.type === 'file' && !f.hardlinkIsLink) expect(String(f.size), l.name).toBe(l.size);
+      else if (f.type === 'file' && !isLink) expect(String(f.size), l.name).toBe(l.size);
       if (f.type === 'symlink') expect(f.target).toBe(l.link);
-      if (f.hardlinkIsLink) {
+      if (isLink) {
         const target = meta.files.find((g) => latin1Path(g) === l.link)!;
         expect(f.hardlink).toBeGreaterThan(0);
         expect(target.hardlink).toBe(f.hardlink);
         expect(f.object).toBe(target.object);
       }
-      delete f.hardlinkIsLink;
     });
 
     // control fields: dpkg-deb -f
-    const field = (k: string) => run('dpkg-deb', ['-f', deb, k]).stdout.toString().replace(/\n$/, '');
+    // one dpkg-deb -f call for every field: "Field: value" with continuation lines
+    const ctlFields = new Map<string, string>();
+    for (const para of run('dpkg-deb', ['-f', deb]).stdout.toString().replace(/\n$/, '').split(/\n(?=\S)/)) {
+      const c = para.indexOf(':');
+      ctlFields.set(para.slice(0, c).toLowerCase(), para.slice(c + 1).replace(/^ /, ''));
+    }
+    const field = (k: string) => ctlFields.get(k.toLowerCase()) ?? '';
     expect(meta.name).toBe(field('Package'));
     const v = field('Version');
     expect((meta.epoch !== null ? `${meta.epoch}:` : '') + meta.version + (meta.release ? `-${meta.release}` : '')).toBe(v);
@@ -397,5 +396,44 @@ describe('readDeb on hostile packages', () => {
       expect(Object.keys(meta.files[0]!.xattrs ?? {})).toEqual(['user.k']);
     }
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('deb control syntax (deb-control(5), deb-version(7))', () => {
+  const fail = (m: string) => new Error(m);
+  it.each([
+    ['a, b (>= 1.0), c:any', [{ name: 'a', op: '', evr: '' }, { name: 'b', op: '>=', evr: '1.0' }, { name: 'c:any', op: '', evr: '' }]],
+    ['a (<< 2) | b (>> 1:2-3) | c', [{ anyOf: [{ name: 'a', op: '<<', evr: '2' }, { name: 'b', op: '>>', evr: '1:2-3' }, { name: 'c', op: '', evr: '' }] }]],
+    ['old (< 1), older (> 2)', [{ name: 'old', op: '<=', evr: '1' }, { name: 'older', op: '>=', evr: '2' }]],
+    ['foo [amd64 !i386] <!nocheck> <stage1 cross>, bar (= 1) [linux-any]', [{ name: 'foo', op: '', evr: '' }, { name: 'bar', op: '=', evr: '1' }]],
+    ['libc6:amd64(>=2.34),\n  x', [{ name: 'libc6:amd64', op: '>=', evr: '2.34' }, { name: 'x', op: '', evr: '' }]],
+    ['', []],
+  ] as [string, DepEntry[]][])('parses %j', (text, want) => {
+    expect(parseDepends(text, 'Depends', fail)).toEqual(want);
+  });
+
+  it('rejects malformed relations', () => {
+    for (const bad of ['a (>= 1', 'a (~ 1)', 'a b', '(>= 1)']) expect(() => parseDepends(bad, 'Depends', fail), bad).toThrow(/malformed/);
+  });
+
+  it.each([
+    ['1.0', null, '1.0', ''],
+    ['1:2.0-3', 1, '2.0', '3'],
+    ['2:1.0-rc1-0ubuntu1', 2, '1.0-rc1', '0ubuntu1'],
+    ['5.2.15-2+b13', null, '5.2.15', '2+b13'],
+  ] as const)('splits version %s', (v, epoch, version, release) => {
+    expect(parseVersion(v, fail)).toEqual({ epoch, version, release });
+  });
+
+  it('folds continuation lines and keeps one paragraph', () => {
+    const f = parseControl('Package: p\nDepends: a,\n b\nDescription: s\n long\n .\n\nPackage: other\n', fail);
+    expect(f.get('package')).toBe('p');
+    expect(f.get('depends')).toBe('a,\n b');
+    expect(f.get('description')).toBe('s\n long\n .');
+  });
+
+  it('leaves a security.capability it cannot read to xattrs', () => {
+    expect(capsText(new Uint8Array(3))).toBeNull();
+    expect(capsText(new Uint8Array(20))).toBeNull();
   });
 });

@@ -99,9 +99,14 @@ async function withTar<T>(body: AsyncIterable<Uint8Array>, compressor: Compresso
       return: async () => ({ done: true, value: undefined }),
     }),
   };
-  const result = await use(readTar(view, { where, maxMetaBytes: MAX_META_RECORD }));
-  for (let r = await dec.next(); !r.done; r = await dec.next()) total += r.value.length;
-  return { result, size: total };
+  try {
+    const result = await use(readTar(view, { where, maxMetaBytes: MAX_META_RECORD }));
+    for (let r = await dec.next(); !r.done; r = await dec.next()) total += r.value.length;
+    return { result, size: total };
+  } catch (e) {
+    await dec.return?.(undefined).catch(() => {}); // stop the decompressor; the first error is the one to report
+    throw e;
+  }
 }
 
 async function readControlTar(body: AsyncIterable<Uint8Array>, compressor: Compressor, where: string, limits: Limits): Promise<Map<string, Uint8Array>> {
