@@ -54,6 +54,8 @@ export interface Variant {
   users: VariantUser[];
   groups: VariantGroup[];
   files: Record<string, VariantFile>;
+  /** path → symlink target, created after the actions (e.g. busybox applets) */
+  symlinks: Record<string, string>;
   osRelease: Record<string, string>;
   kernel: string | null;
   layout: Layout;
@@ -111,7 +113,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(field, 'must be a table');
     return v as Raw;
   };
-  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'users', 'groups', 'files', 'os-release', 'kernel', 'layout', 'notes']);
+  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'kernel', 'layout', 'notes']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw bad(k, `is not a variant key (known: ${[...known].join(', ')})`);
   const format = str(raw.format, 'format');
   if (format !== 'rpm' && format !== 'deb') throw bad('format', 'must be "rpm" or "deb"');
@@ -131,6 +133,11 @@ export function parseVariant(raw: Raw, file: string): Variant {
       if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw bad(`files."${p}".mode`, 'must be an octal string like "0644"');
       files[p] = { content: str(t.content, `files."${p}".content`), mode, user: str(t.user, 'user', 'root'), group: str(t.group, 'group', 'root') };
     }
+  }
+  const symlinks: Record<string, string> = {};
+  for (const [p, v] of Object.entries(table(raw.symlinks, 'symlinks'))) {
+    if (!p.startsWith('/')) throw bad(`symlinks."${p}"`, 'must be an absolute path');
+    symlinks[p] = str(v, `symlinks."${p}"`);
   }
   const osRelease: Record<string, string> = {};
   for (const [k, v] of Object.entries(table(raw['os-release'], 'os-release'))) osRelease[k] = str(v, `os-release.${k}`);
@@ -176,6 +183,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     })),
     groups: groups.map((g, i) => ({ name: str(g.name, `groups[${i}].name`), gid: g.gid as number | undefined, members: g.members as string[] | undefined })),
     files,
+    symlinks,
     osRelease,
     kernel: raw.kernel === undefined ? null : str(raw.kernel, 'kernel'),
     layout: { filesystem: 'erofs', partitions, verity, size, writable: strs(lay.writable, 'layout.writable'), verityOptions },

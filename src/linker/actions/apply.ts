@@ -98,6 +98,7 @@ export async function applyActions(
   for (const [p, f] of Object.entries(variant.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
     tree.writeFile(resolve(p), f.content, 'variant', f.mode, f.user, f.group);
   }
+  for (const [p, target] of Object.entries(variant.symlinks).sort(([a], [b]) => (a < b ? -1 : 1))) tree.symlink(resolve(p), target, 'variant');
   for (const x of all) {
     const k = x.a.kind;
     if (k === 'cache' || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
