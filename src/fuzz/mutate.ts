@@ -106,6 +106,8 @@ export function mutateOnce(input: Uint8Array, kind: Mutation, rng: Rng, other: U
         view.setUint32(at, nv >>> 0);
         return out;
       }
+      // nothing looked like a length: make one
+      view.setUint32(rng.offset(len - 3) & ~3, rng.int(len * 2) + 1);
       return out;
     }
     case 'ascii-number': {
