@@ -260,6 +260,23 @@ describe.skipIf(!ok)('readDeb against dpkg-deb', () => {
     expect(byPath.has('/')).toBe(false);
   });
 
+  it('gives the same result whole, byte by byte and in random chunks', async () => {
+    const buf = readFileSync(path.join(BUILT, 'weld-test-none.deb'));
+    const whole = await readDeb(chunked(buf, buf.length), { sink: hashOnlySink(), where: 'w.deb' });
+    async function* random(): AsyncGenerator<Uint8Array> {
+      let s = 9;
+      for (let i = 0; i < buf.length; ) {
+        s = (s * 1103515245 + 12345) & 0x7fffffff;
+        const n = 1 + (s % 97);
+        yield buf.subarray(i, i + n);
+        i += n;
+      }
+    }
+    expect(await readDeb(random(), { sink: hashOnlySink(), where: 'w.deb' })).toEqual(whole);
+    const small = readFileSync(path.join(BUILT, 'weld-test-gzip.deb'));
+    expect(await readDeb(chunked(small, 1), { sink: hashOnlySink(), where: 'w.deb' })).toEqual(await readDeb(chunked(small, small.length), { sink: hashOnlySink(), where: 'w.deb' }));
+  });
+
   it('passes scriptlets to classify', async () => {
     const seen: string[] = [];
     const meta = await readDeb(createReadStream(path.join(BUILT, 'weld-test-gzip.deb')), {

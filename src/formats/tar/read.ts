@@ -71,7 +71,6 @@ export async function* readTar(input: AsyncIterable<Uint8Array>, opts: TarOption
   const globalPax = new Map<string, Uint8Array>();
   let pending: Pending = { pax: new Map() };
   let state: State = { kind: 'header', zeroBlocks: 0 };
-  let header: Uint8Array = new Uint8Array(0);
   let entryId = 0;
   const live = { id: 0, left: 0 };
   try {
@@ -84,7 +83,7 @@ export async function* readTar(input: AsyncIterable<Uint8Array>, opts: TarOption
           }
           if (await bs.atEnd()) throw fail('unexpected end of data (no end-of-archive blocks)', bs.offset, 'header');
           const offset = bs.offset;
-          header = await bs.exact(BLOCK, 'header');
+          const header = await bs.exact(BLOCK, 'header');
           if (header.every((b) => b === 0)) {
             state = state.zeroBlocks === 1 ? { kind: 'end' } : { kind: 'header', zeroBlocks: 1 };
             break;
