@@ -357,6 +357,38 @@ describe('readDeb on hostile packages', () => {
     expect(e.message).toMatch(/md5 mismatch for "\/usr\/bin\/tool"/);
   });
 
+  it('streams data.tar: a 128 MiB file passes through in bounded memory', async () => {
+    const size = 128 * 1024 * 1024;
+    const head = encodeTar([{ path: './big', size }], { end: false });
+    const tail = new Uint8Array(1024);
+    const dataLen = head.length + size + tail.length;
+    const pre = encodeAr([
+      { name: 'debian-binary', data: enc.encode('2.0\n') },
+      { name: 'control.tar.gz', data: gzipSync(encodeTar([{ path: './control', data: enc.encode(CONTROL) }])) },
+    ]);
+    const arHeader = enc.encode('data.tar'.padEnd(16) + '0'.padEnd(12) + '0'.padEnd(6) + '0'.padEnd(6) + '100644'.padEnd(8) + String(dataLen).padEnd(10) + '`\n');
+    const zeros = new Uint8Array(64 * 1024);
+    async function* deb(): AsyncGenerator<Uint8Array> {
+      yield pre;
+      yield arHeader;
+      yield head;
+      for (let left = size; left > 0; left -= zeros.length) yield zeros.subarray(0, Math.min(left, zeros.length));
+      yield tail;
+    }
+    const mem = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+    const before = mem();
+    let peak = before;
+    const sink = {
+      open() {
+        const w = hashOnlySink().open();
+        return { ...w, write: (c: Uint8Array) => { peak = Math.max(peak, mem()); return w.write(c); } };
+      },
+    };
+    const meta = await readDeb(deb(), { sink, where: 'big.deb' });
+    expect(meta.files[0]).toMatchObject({ path: '/big', size });
+    expect(peak - before).toBeLessThan(32 * 1024 * 1024);
+  });
+
   it('rejects a decompression bomb', async () => {
     const bomb = makeDeb([{ path: './zeros', data: new Uint8Array(30 * 1024 * 1024) }]);
     expect(bomb.length).toBeLessThan(100 * 1024);
