@@ -2,8 +2,8 @@ import type { Extent, TreeNode } from '../model.js';
 import type { Store } from '../store/store.js';
 import type { LinkResult } from './link.js';
 import { writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
-import { sealExtents, type SealStats } from './seal.js';
-import { superblock, verityTable, deriveUuid } from '../verity/index.js';
+import fs from 'node:fs';
+import { superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
 import { ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
 import { shift } from './output/emit.js';
 import { usageError } from '../errors.js';
@@ -17,7 +17,7 @@ export interface ImageReport {
   hashStartBlock: number | null;
   table: string | null;
   partitions: { type: string; uuid: string; start: number; size: number; name: string }[];
-  seal: SealStats | null;
+  seal: (SealStats & { objects: number; cachedObjects: number; ms: number }) | null;
 }
 
 export interface Image {
@@ -52,17 +52,32 @@ export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 
   if (format === 'erofs') return { size: erofs.size, extents: erofs.extents, report: base, erofs };
   if (!/^[0-9a-f]*$/.test(opts.saltHex) || opts.saltHex.length % 2 || opts.saltHex.length > 512) throw usageError(`--salt must be hex, at most 256 bytes`);
   const salt = Uint8Array.from(Buffer.from(opts.saltHex, 'hex'));
+  const t0 = performance.now();
   const pending: { object: string; salt: string; digests: Uint8Array }[] = [];
-  const { tree, stats } = await sealExtents(erofs.extents, erofs.size, salt, {
-    get: (o) => store.getLeaves(o, opts.saltHex),
-    put: (o, d) => void pending.push({ object: o, salt: opts.saltHex, digests: d }),
-    objectPath: (o) => store.objects.pathOf(o),
+  const seen = new Set<string>();
+  let cachedObjects = 0;
+  const { tree, stats } = await treeFromExtents(erofs.extents, erofs.size, { salt }, {
+    // per-object leaves, computed once per (object, salt) and reused by every later link
+    leaves: async (o, size) => {
+      seen.add(o);
+      const hit = store.getLeaves(o, opts.saltHex);
+      if (hit) {
+        cachedObjects++;
+        return hit;
+      }
+      // big objects stream, so a multi-GiB file never sits in memory whole
+      const d = size > 64 << 20 ? await leafDigests(objectChunks(store.objects.pathOf(o)), salt) : leafDigests(store.readObject(o), salt);
+      pending.push({ object: o, salt: opts.saltHex, digests: d });
+      return d;
+    },
+    read: (o, offset, length) => readRange(store.objects.pathOf(o), offset, length),
   });
   try {
     store.putLeaves(pending);
   } catch {
     // a read-only store still links; the cache is an optimisation
   }
+  const seal = { ...stats, objects: seen.size, cachedObjects, ms: Number((performance.now() - t0).toFixed(3)) };
   const vuuid = deriveUuid('verity', salt, tree.rootHash);
   const sb = superblock({ ...tree.params, uuid: vuuid });
   const verityBytes = new Uint8Array(tree.params.hashBlockSize + tree.hashArea.length);
@@ -89,7 +104,37 @@ export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 
       hashStartBlock: 1,
       table,
       partitions: layout.partitions.map((p) => ({ type: p.type, uuid: p.uuid, start: p.start, size: p.size, name: p.name })),
-      seal: stats,
+      seal,
     },
   };
+}
+
+function readRange(file: string, offset: number, length: number): Uint8Array {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = fs.readSync(fd, b, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return b.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function* objectChunks(file: string): AsyncGenerator<Uint8Array> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (;;) {
+      const b = Buffer.allocUnsafe(4 << 20); // fresh per chunk: the consumer may keep it
+      const n = fs.readSync(fd, b, 0, b.length, null);
+      if (n === 0) return;
+      yield b.subarray(0, n);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
