@@ -102,7 +102,7 @@ describe('readers under fuzzing (fixed seed)', () => {
     it(`${target}: no crashes, no hangs`, async () => {
       const files = seedFiles(target, ROOT);
       expect(files.length).toBeGreaterThan(0);
-      const report = await fuzzIsolated(target, SEED, BUDGET[target], loadSeeds(files), { timeoutMs: 5000, stallMs: 10_000 });
+      const report = await fuzzIsolated(target, SEED, BUDGET[target], loadSeeds(files), { timeoutMs: 15_000, stallMs: 30_000 });
       console.log(`fuzz ${target}: ${report.iterations} iterations, ${files.length} seeds, ${report.accepted} accepted, ${report.rejected} rejected, ${(report.elapsedMs / 1000).toFixed(1)} s`);
       expect(report.iterations).toBe(BUDGET[target]);
       expect(report.crashes, summary(report)).toEqual([]);
