@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { load: () => Promise<{ run: Command['run'] }>; s
   scriptlets: { load: () => import('./scriptlets.js'), summary: 'report scriptlet actions across the store' },
   link: { load: () => import('./link.js'), summary: 'link a variant into an image (ddi, erofs, tar, dir, manifest)' },
   verify: { load: () => import('./verify.js'), summary: 'check a sealed image block by block' },
+  quickstart: { load: () => import('./quickstart.js'), summary: 'fetch Debian packages, import, link and verify: the main job end to end' },
 };
 
 const HELP = `weld — image assembly from packages as bricks, not robots

@@ -56,6 +56,7 @@ const TOOLS: Partial<Record<Compressor, string[]>> = {
   zstd: ['zstd', '-dcq', '--no-progress'],
   bzip2: ['bzip2', '-dc'],
 };
+const SPAWN_THRESHOLD = 256 * 1024;
 const toolOk = new Map<string, boolean>();
 function haveTool(name: string): boolean {
   let ok = toolOk.get(name);
@@ -118,7 +119,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, opts: Decomp
     first.push(r.value);
     have += r.value.length;
   }
-  const head = Buffer.concat(first);
+  let head = Buffer.concat(first);
   const sniffed = sniffCompressor(head);
   const kind: Compressor = sniffed !== 'none' ? sniffed : opts.compressor === 'auto' ? 'none' : opts.compressor === 'none' ? 'none' : opts.compressor;
   if (kind !== 'none' && sniffed === 'none' && head.length > 0) {
@@ -132,9 +133,19 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, opts: Decomp
       yield r.value;
     }
   }
+  // Small members (control.tar, small packages) stay in-process: spawning a tool costs ~10 ms.
   const tool = TOOLS[kind];
-  const t = tool && haveTool(tool[0]!) ? null : transformFor(kind);
-  let src: AsyncIterable<Uint8Array> = tool && !t ? viaTool(tool, rest(), opts.where) : rest();
+  let useTool = false;
+  if (tool && haveTool(tool[0]!)) {
+    while (head.length < SPAWN_THRESHOLD) {
+      const r = await it.next();
+      if (r.done) break;
+      head = Buffer.concat([head, r.value]);
+    }
+    useTool = head.length >= SPAWN_THRESHOLD;
+  }
+  const t = useTool ? null : transformFor(kind);
+  let src: AsyncIterable<Uint8Array> = useTool ? viaTool(tool!, rest(), opts.where) : rest();
   if (t) {
     // unbzip2-stream is a classic stream: bridge errors and iteration through a PassThrough
     const out = new PassThrough();

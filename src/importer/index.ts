@@ -90,11 +90,39 @@ async function fileActions(meta: PackageMeta, read: (id: string) => Buffer): Pro
   return out;
 }
 
+interface Pending {
+  meta: PackageMeta;
+  source: { digest: string; name: string; size: number };
+  fileActions: { source: string; actions: Action[] }[];
+  wrote: boolean;
+}
+
+export interface Prepared {
+  outcome: ImportOutcome;
+  pending?: Pending;
+}
+
+function fail(out: ImportOutcome, where: string, e: unknown): ImportOutcome {
+  out.status = 'failed';
+  if (isWeldError(e)) {
+    out.reason = e.message.includes(where) ? e.message : `${where}: ${e.message}`;
+    out.code = e.code;
+  } else if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+    out.reason = `${where}: no space left on device`;
+    out.code = 'E_IO_ENOSPC';
+  } else {
+    out.reason = `${where}: internal error: ${(e as Error).stack ?? e}`;
+    out.code = 'E_BUG';
+  }
+  return out;
+}
+
 /**
- * Imports one package file. Never throws for a bad package: the outcome says
- * what was wrong, and nothing of that package becomes visible.
+ * Reads a package and writes its objects, but does not make it visible yet:
+ * `commitBatch` does, after one sync for the whole batch. Never throws for a
+ * bad package: the outcome says what was wrong.
  */
-export async function importFile(store: Store, file: string, limits: Limits = DEFAULT_LIMITS): Promise<ImportOutcome> {
+export async function prepareFile(store: Store, file: string, limits: Limits = DEFAULT_LIMITS): Promise<Prepared> {
   const stats = store.newStats();
   const where = path.basename(file);
   const out: ImportOutcome = { file, status: 'failed', bytesRead: 0, payloadBytes: 0, stats };
@@ -110,7 +138,7 @@ export async function importFile(store: Store, file: string, limits: Limits = DE
     if (kind === 'srpm') {
       out.status = 'skipped';
       out.reason = `${where}: source RPM, not imported (use weld inspect to read it)`;
-      return out;
+      return { outcome: out };
     }
     const digest = await sha256File(file);
     const existing = store.catalog.findBySourceDigest(digest);
@@ -119,7 +147,7 @@ export async function importFile(store: Store, file: string, limits: Limits = DE
       out.package = nevra(existing);
       out.format = existing.format;
       out.reason = `${where}: already imported as ${nevra(existing)}`;
-      return out;
+      return { outcome: out };
     }
     const sink = store.objects.sink(stats);
     const meta = await readPackage(file, sink, limits);
@@ -128,28 +156,42 @@ export async function importFile(store: Store, file: string, limits: Limits = DE
     if (meta.isSource) {
       out.status = 'skipped';
       out.reason = `${where}: source package, not imported`;
-      return out;
+      return { outcome: out };
     }
     out.payloadBytes = meta.files.reduce((n, f) => n + (f.type === 'file' ? f.size : 0), 0);
     const fa = await fileActions(meta, (id) => store.readObject(id));
-    const r = store.commit(meta, { digest, name: where, size }, fa, sink.written.length > 0);
-    out.status = r.added ? 'added' : 'skipped';
-    if (!r.added) out.reason = `${where}: already imported`;
-    return out;
+    return { outcome: out, pending: { meta, source: { digest, name: where, size }, fileActions: fa, wrote: sink.written.length > 0 } };
   } catch (e) {
-    out.status = 'failed';
-    if (isWeldError(e)) {
-      out.reason = e.message.includes(where) ? e.message : `${where}: ${e.message}`;
-      out.code = e.code;
-    } else if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
-      out.reason = `${where}: no space left on device`;
-      out.code = 'E_IO_ENOSPC';
-    } else {
-      out.reason = `${where}: internal error: ${(e as Error).stack ?? e}`;
-      out.code = 'E_BUG';
-    }
-    return out;
+    return { outcome: fail(out, where, e) };
   }
+}
+
+/** One sync for the batch's objects, then one catalog transaction per package. */
+export function commitBatch(store: Store, batch: Prepared[]): ImportOutcome[] {
+  if (batch.some((p) => p.pending?.wrote)) {
+    try {
+      store.objects.syncAll();
+    } catch (e) {
+      for (const p of batch) if (p.pending) fail(p.outcome, p.pending.source.name, e), delete p.pending;
+    }
+  }
+  for (const p of batch) {
+    if (!p.pending) continue;
+    const { meta, source, fileActions } = p.pending;
+    try {
+      const r = store.commit(meta, source, fileActions, false);
+      p.outcome.status = r.added ? 'added' : 'skipped';
+      if (!r.added) p.outcome.reason = `${source.name}: already imported`;
+    } catch (e) {
+      fail(p.outcome, source.name, e);
+    }
+  }
+  return batch.map((p) => p.outcome);
+}
+
+/** Imports one package file (prepare + commit). */
+export async function importFile(store: Store, file: string, limits: Limits = DEFAULT_LIMITS): Promise<ImportOutcome> {
+  return commitBatch(store, [await prepareFile(store, file, limits)])[0]!;
 }
 
 export function expandInputs(inputs: string[]): string[] {

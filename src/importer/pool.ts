@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import type { ImportOutcome } from './index.js';
-import { importFile } from './index.js';
+import { commitBatch, prepareFile } from './index.js';
 import { Store } from '../store/store.js';
 
 export interface ImportSummary {
@@ -34,10 +34,16 @@ export async function importAll(storeDir: string, files: string[], onDone?: (o: 
   const store = Store.open(storeDir, { create: true });
   store.objects.cleanTmp();
   let done = 0;
+  // group commit: one sync per batch of packages, not per package
+  const batchSize = Math.max(1, Math.min(16, Math.ceil(files.length / (n * 3))));
   if (n === 1 || !fs.existsSync(workerFile)) {
-    for (let i = 0; i < files.length; i++) {
-      outcomes[i] = await importFile(store, files[i]!);
-      onDone?.(outcomes[i]!, ++done, files.length);
+    for (let i = 0; i < files.length; i += batchSize) {
+      const prepared = [];
+      for (const f of files.slice(i, i + batchSize)) prepared.push(await prepareFile(store, f));
+      commitBatch(store, prepared).forEach((o, k) => {
+        outcomes[i + k] = o;
+        onDone?.(o, ++done, files.length);
+      });
     }
   } else {
     store.close();
@@ -52,12 +58,15 @@ export async function importAll(storeDir: string, files: string[], onDone?: (o: 
               w.postMessage({ quit: true });
               return;
             }
-            current = next++;
-            w.postMessage({ file: files[current] });
+            current = next;
+            next += batchSize;
+            w.postMessage({ files: files.slice(current, current + batchSize) });
           };
-          w.on('message', (o: ImportOutcome) => {
-            outcomes[current] = o;
-            onDone?.(o, ++done, files.length);
+          w.on('message', (os: ImportOutcome[]) => {
+            os.forEach((o, k) => {
+              outcomes[current + k] = o;
+              onDone?.(o, ++done, files.length);
+            });
             feed();
           });
           w.on('error', reject);

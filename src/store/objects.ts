@@ -26,6 +26,7 @@ export class ObjectStore {
   readonly objectsDir: string;
   readonly tmpDir: string;
   private tmpSeq = 0;
+  private fans = new Set<string>();
 
   constructor(root: string) {
     this.root = root;
@@ -63,8 +64,11 @@ export class ObjectStore {
       fs.rmSync(tmp, { force: true });
       return false;
     }
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.chmodSync(tmp, 0o444);
+    const fan = id.slice(0, 2);
+    if (!this.fans.has(fan)) {
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      this.fans.add(fan);
+    }
     fs.renameSync(tmp, dest);
     return true;
   }
@@ -76,7 +80,7 @@ export class ObjectStore {
     const id = h.hex();
     if (this.has(id)) return id;
     const tmp = this.tmpName();
-    fs.writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
     this.publish(tmp, id);
     return id;
   }
@@ -96,7 +100,7 @@ export class ObjectStore {
         let size = 0;
         const spill = () => {
           tmp = self.tmpName();
-          fd = fs.openSync(tmp, 'wx', 0o600);
+          fd = fs.openSync(tmp, 'wx', 0o444);
           for (const p of parts!) fs.writeSync(fd, p);
           parts = null;
         };
@@ -122,7 +126,7 @@ export class ObjectStore {
                 return id;
               }
               tmp = self.tmpName();
-              fs.writeFileSync(tmp, Buffer.concat(parts), { mode: 0o600, flag: 'wx' });
+              fs.writeFileSync(tmp, Buffer.concat(parts), { mode: 0o444, flag: 'wx' });
               parts = null;
             } else {
               fs.closeSync(fd!);
