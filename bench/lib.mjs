@@ -142,7 +142,7 @@ export function minbaseNames() {
       rmrf(tmp);
     }
   }
-  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return fs.readFileSync(file, 'utf8').split(/\s+/).filter(Boolean);
 }
 
 /** Downloads the minbase .debs into bench/.cache/debs (idempotent); returns their paths, sorted. */
@@ -249,7 +249,8 @@ export function writeResults(name, markdown) {
 
 /** A markdown table from a header row and rows. */
 export function table(header, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
+  // a | inside a cell (a shell pipe) would split it
+  const line = (cells) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
@@ -263,4 +264,34 @@ export function benchArgs(argv) {
   }
   if (!(Number.isInteger(opts.runs) && opts.runs > 0)) throw new Error('--runs needs a positive integer');
   return opts;
+}
+
+/**
+ * Top self-time functions of a V8 .cpuprofile (from `node --cpu-prof`), merged by function and
+ * location; `(program)`/`(idle)`/`(garbage collector)` are V8's own buckets.
+ */
+export function profileSummary(file, n = 15) {
+  const p = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const self = new Map();
+  const dt = new Map();
+  // timeDeltas[i] is the time before sample i; charge it to that sample's node
+  p.samples.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  let total = 0;
+  for (const node of p.nodes) {
+    const us = dt.get(node.id) ?? 0;
+    total += us;
+    const cf = node.callFrame;
+    const url = cf.url.startsWith('file:') ? rel(fileURLToPath(cf.url)) : cf.url;
+    const where = url ? `${url}:${cf.lineNumber + 1}` : '(native)';
+    const key = `${cf.functionName || '(anonymous)'}\t${where}`;
+    self.set(key, (self.get(key) ?? 0) + us);
+  }
+  const top = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, us]) => {
+      const [fn, where] = k.split('\t');
+      return { fn, where, selfS: us / 1e6, share: us / Math.max(total, 1) };
+    });
+  return { totalS: total / 1e6, top };
 }
