@@ -1,0 +1,115 @@
+/**
+ * The I/O shell around ViewFs: reads requests from an open /dev/fuse fd on
+ * libuv's thread pool and answers them on the main thread. Object files stay
+ * open (the tree is immutable), so a read is one pread on the object.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TreeNode } from '../model.js';
+import { isWeldError } from '../errors.js';
+import { parseRequest } from './protocol.js';
+import { ViewFs } from './viewfs.js';
+
+/** room for the largest request: header + write_in + max_write (4 KiB), and LOOKUP names */
+const REQUEST_BUFFER = 128 * 1024;
+const READERS = 2;
+
+export interface FuseServer {
+  fs: ViewFs;
+  /** resolves when the kernel answers INIT */
+  ready: Promise<void>;
+  /** resolves when the connection ends (unmounted, or the daemon was asked to stop) */
+  done: Promise<void>;
+  close(): void;
+}
+
+export function objectReader(objectsDir: string) {
+  const fds = new Map<string, number>();
+  return {
+    read(object: string, buf: Uint8Array, at: number, length: number, position: number): number {
+      let fd = fds.get(object);
+      if (fd === undefined) {
+        fd = fs.openSync(path.join(objectsDir, object.slice(0, 2), object.slice(2)), 'r');
+        fds.set(object, fd);
+      }
+      let n = 0;
+      while (n < length) {
+        const got = fs.readSync(fd, buf, at + n, length - n, position + n);
+        if (got === 0) break;
+        n += got;
+      }
+      return n;
+    },
+    close() {
+      for (const fd of fds.values()) fs.closeSync(fd);
+      fds.clear();
+    },
+  };
+}
+
+export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: string, log: (s: string) => void = () => {}): FuseServer {
+  const reader = objectReader(objectsDir);
+  const view = new ViewFs(nodes, {
+    read: (o, b, at, len, pos) => reader.read(o, b, at, len, pos),
+  });
+  let closed = false;
+  let live = READERS;
+  let onReady!: () => void;
+  let onDone!: () => void;
+  const ready = new Promise<void>((r) => (onReady = r));
+  const done = new Promise<void>((r) => (onDone = r));
+  const end = () => {
+    if (--live > 0) return;
+    closed = true;
+    reader.close();
+    onReady();
+    onDone();
+  };
+  const send = (b: Buffer) => {
+    try {
+      fs.writeSync(fd, b);
+    } catch (e) {
+      // ENOENT: the request was interrupted and is gone; nothing to answer
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log(`weld: FUSE reply failed: ${(e as Error).message}\n`);
+    }
+  };
+  const loop = (buf: Buffer) => {
+    if (closed) return end();
+    fs.read(fd, buf, 0, buf.length, null, (err, n) => {
+      if (err) {
+        const code = err.code;
+        if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') return loop(buf);
+        // ENODEV: unmounted
+        if (code !== 'ENODEV' && !closed) log(`weld: FUSE read failed: ${err.message}\n`);
+        return end();
+      }
+      try {
+        const req = parseRequest(buf.subarray(0, n));
+        let out: Buffer | null;
+        try {
+          out = view.handle(req);
+        } catch (e) {
+          if (!isWeldError(e)) log(`weld: FUSE ${req.opcode}: ${(e as Error).message}\n`);
+          out = Buffer.alloc(16);
+          out.writeUInt32LE(16, 0);
+          out.writeInt32LE(-(isWeldError(e) ? 22 : 5), 4);
+          out.writeBigUInt64LE(req.unique, 8);
+        }
+        if (out) send(out);
+        if (req.opcode === 26) onReady();
+      } catch (e) {
+        log(`weld: bad FUSE request: ${(e as Error).message}\n`);
+      }
+      loop(buf);
+    });
+  };
+  for (let i = 0; i < READERS; i++) loop(Buffer.alloc(REQUEST_BUFFER));
+  return {
+    fs: view,
+    ready,
+    done,
+    close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * Per-lock cache of resolved views: <cache>/views/<key>/manifest.json and one
+ * metadata-only EROFS image per mount-point set (meta-<digest>.erofs).
+ * <cache> is $WELD_CACHE, else $XDG_CACHE_HOME/weld, else ~/.cache/weld. It
+ * is not in the store: a view is derived data, safe to delete at any time.
+ *
+ * The key covers the store path, the catalog's size and mtime (so an import
+ * invalidates it), the variant text, the lock text and the --pkg roots. A
+ * cache hit opens neither SQLite nor the manifest: it is a few stat calls.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { WeldError, notFound, usageError } from '../errors.js';
+import type { Manifest } from '../linker/output/manifest.js';
+import type { MountPoint } from './tree.js';
+
+export function cacheRoot(): string {
+  if (process.env.WELD_CACHE) return path.resolve(process.env.WELD_CACHE);
+  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(xdg, 'weld');
+}
+
+export interface ViewSpec {
+  storeDir: string;
+  /** variant name or TOML path; absent with --pkg alone */
+  variant?: string;
+  lock?: string;
+  roots?: string[];
+}
+
+export interface PreparedView {
+  dir: string;
+  manifestFile: string;
+  imageFile: string;
+  objectsDir: string;
+  /** what had to be built: 'none' on a full cache hit */
+  built: 'none' | 'image' | 'manifest' | 'manifest+image';
+}
+
+const statKey = (f: string) => {
+  try {
+    const s = fs.statSync(f, { bigint: true });
+    return `${s.size}:${s.mtimeNs}:${s.ino}`;
+  } catch {
+    return '-';
+  }
+};
+
+function readOrNull(f: string | undefined): string | null {
+  if (!f) return null;
+  try {
+    return fs.readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The cache key of a view spec (cheap: stats and two small file reads). */
+export function viewKey(spec: ViewSpec, variantFile: string | null): string {
+  const db = path.join(spec.storeDir, 'catalog.db');
+  const h = crypto.createHash('sha256');
+  h.update(
+    JSON.stringify({
+      v: 1,
+      store: spec.storeDir,
+      db: statKey(db),
+      wal: statKey(db + '-wal'),
+      variant: variantFile ? (readOrNull(variantFile) ?? variantFile) : null,
+      lock: readOrNull(spec.lock),
+      roots: spec.roots ?? [],
+    }),
+  );
+  return h.digest('hex').slice(0, 32);
+}
+
+export function mountpointsDigest(mps: readonly MountPoint[]): string {
+  return crypto.createHash('sha256').update(JSON.stringify(mps)).digest('hex').slice(0, 16);
+}
+
+function atomicWrite(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
+  if (t) t[k] = Number((performance.now() - t0).toFixed(3));
+  return performance.now();
+};
+
+/**
+ * Returns the view's cached manifest and metadata image, building what is
+ * missing. Links (dependency resolution) only on a manifest miss.
+ */
+export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoint[], timing?: Record<string, number>, opts: { image?: boolean } = {}): Promise<PreparedView> {
+  const wantImage = opts.image !== false;
+  let t = performance.now();
+  const objectsDir = path.join(spec.storeDir, 'objects');
+  if (/[:,\\]/.test(objectsDir)) throw usageError(`The store path ${spec.storeDir} contains ':', ',' or '\\', which overlayfs mount options cannot carry`);
+  let variantFile: string | null = null;
+  if (spec.variant) {
+    const { variantPath } = await import('../linker/variant.js');
+    variantFile = variantPath(spec.variant);
+  }
+  const key = viewKey(spec, variantFile);
+  const dir = path.join(cacheRoot(), 'views', key);
+  const manifestFile = path.join(dir, 'manifest.json');
+  const imageFile = path.join(dir, `meta-${mountpointsDigest(mountpoints)}.erofs`);
+  t = lap(timing, 'cacheLookup', t);
+  if (wantImage ? fs.existsSync(imageFile) : fs.existsSync(manifestFile)) return { dir, manifestFile, imageFile, objectsDir, built: 'none' };
+
+  let built: PreparedView['built'] = 'image';
+  let manifest: Manifest;
+  if (fs.existsSync(manifestFile)) {
+    if (!wantImage) return { dir, manifestFile, imageFile, objectsDir, built: 'none' };
+    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
+  } else {
+    built = 'manifest+image';
+    manifest = await linkManifest(spec, timing);
+    t = performance.now();
+    checkObjects(manifest, objectsDir, spec.storeDir);
+    t = lap(timing, 'checkObjects', t);
+    fs.mkdirSync(dir, { recursive: true });
+    atomicWrite(manifestFile, JSON.stringify(manifest));
+    // linking may checkpoint the catalog's WAL and so change the key: alias the new key too
+    const key2 = viewKey(spec, variantFile);
+    if (key2 !== key) {
+      const alias = path.join(cacheRoot(), 'views', key2);
+      try {
+        fs.symlinkSync(key, alias);
+      } catch {}
+    }
+  }
+  if (!wantImage) return { dir, manifestFile, imageFile, objectsDir, built: 'manifest' };
+  t = performance.now();
+  const image = await metadataImage(manifest, mountpoints);
+  fs.mkdirSync(dir, { recursive: true });
+  atomicWrite(imageFile, image);
+  lap(timing, 'image', t);
+  return { dir, manifestFile, imageFile, objectsDir, built };
+}
+
+async function linkManifest(spec: ViewSpec, timing?: Record<string, number>): Promise<Manifest> {
+  const { Store } = await import('../store/store.js');
+  const { link, writeLockFile } = await import('../linker/link.js');
+  const { toManifest } = await import('../linker/output/manifest.js');
+  const store = Store.open(spec.storeDir);
+  try {
+    let variant: string | import('../linker/variant.js').Variant;
+    if (spec.variant) variant = spec.variant;
+    else {
+      const { adhocVariant } = await import('../linker/variant.js');
+      const rows = store.catalog.listPackages();
+      // the store's default format: deb when it holds debs
+      const format = rows.some((r) => r.format === 'deb') ? 'deb' : 'rpm';
+      variant = adhocVariant(spec.roots ?? [], format);
+    }
+    const r = await link(store, { variant, lock: spec.lock ?? null, roots: spec.roots?.length ? spec.roots : undefined, timing });
+    if (spec.lock && !fs.existsSync(spec.lock)) {
+      const { lockText } = await import('../linker/lock.js');
+      writeLockFile(spec.lock, lockText(r.lock));
+    }
+    return toManifest(r, (d) => store.putBytes(d));
+  } finally {
+    store.close();
+  }
+}
+
+/** Every object the view names must be in the store: a view must not fail with EIO halfway through a program. */
+export function checkObjects(manifest: Manifest, objectsDir: string, storeDir: string): void {
+  const missing: { object: string; path: string }[] = [];
+  const seen = new Set<string>();
+  for (const n of manifest.nodes) {
+    if (!n.object || seen.has(n.object)) continue;
+    seen.add(n.object);
+    if (!fs.existsSync(path.join(objectsDir, n.object.slice(0, 2), n.object.slice(2)))) missing.push({ object: n.object, path: n.path });
+  }
+  if (missing.length) {
+    const e = notFound(
+      `The store ${storeDir} is missing ${missing.length} object${missing.length > 1 ? 's' : ''} the view needs: ${missing
+        .slice(0, 5)
+        .map((m) => `${m.path} (${m.object.slice(0, 16)}…)`)
+        .join(', ')}${missing.length > 5 ? ', …' : ''}; re-import the packages or run weld fsck`,
+      { missing },
+    );
+    throw e;
+  }
+}
+
+/** The metadata-only EROFS image of a manifest plus mount points. */
+export async function metadataImage(manifest: Manifest, mountpoints: readonly MountPoint[]): Promise<Uint8Array> {
+  const { manifestNodes } = await import('../linker/output/manifest.js');
+  const { withMountPoints, metacopyNodes } = await import('./tree.js');
+  const { writeErofs } = await import('../formats/erofs/writer.js');
+  const nodes = metacopyNodes(withMountPoints(manifestNodes(manifest), mountpoints), (id) => `${id.slice(0, 2)}/${id.slice(2)}`);
+  const img = writeErofs(nodes, { buildTime: manifest.sourceDateEpoch, metadataOnly: true, volumeName: manifest.variant.slice(0, 16) });
+  const out = new Uint8Array(img.size);
+  for (const e of img.extents) {
+    if (e.kind === 'bytes') out.set(e.data, e.offset);
+    else if (e.kind === 'object') throw new WeldError('bug', 'E_BUG', `internal error: metadata image has data for object ${e.object}`);
+  }
+  return out;
+}
