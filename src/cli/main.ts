@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { load: () => Promise<{ run: Command['run'] }>; s
   scriptlets: { load: () => import('./scriptlets.js'), summary: 'report scriptlet actions across the store' },
   link: { load: () => import('./link.js'), summary: 'link a variant into an image (ddi, erofs, tar, dir, manifest)' },
   verify: { load: () => import('./verify.js'), summary: 'check a sealed image block by block' },
+  initramfs: { load: () => import('./initramfs.js'), summary: 'compose a gzip initramfs that boots a variant\'s verity root' },
+  mount: { load: () => import('./mount.js'), summary: 'serve a variant read-only over FUSE from the store' },
+  umount: { load: () => import('./umount.js'), summary: 'unmount a weld mount' },
+  run: { load: () => import('./run.js'), summary: 'run a command in a private view of a variant' },
   quickstart: { load: () => import('./quickstart.js'), summary: 'fetch Debian packages, import, link and verify: the main job end to end' },
 };
 
