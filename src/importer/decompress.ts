@@ -96,6 +96,10 @@ async function* viaTool(argv: string[], input: AsyncIterable<Uint8Array>, where:
   }
 }
 
+async function* sliced(src: AsyncIterable<Uint8Array>, n: number): AsyncGenerator<Uint8Array> {
+  for await (const c of src) for (let i = 0; i < c.length; i += n) yield c.subarray(i, i + n);
+}
+
 export interface DecompressOptions {
   /** what the caller thinks it is ('auto' sniffs the first bytes) */
   compressor: Compressor | 'auto';
@@ -149,7 +153,9 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, opts: Decomp
   if (t) {
     // unbzip2-stream is a classic stream: bridge errors and iteration through a PassThrough
     const out = new PassThrough();
-    const inp = Readable.from(rest(), { objectMode: false });
+    // fed in small slices with backpressure: a library transform emits a whole
+    // input chunk's output at once, and a 64 KiB zstd chunk can expand to gigabytes
+    const inp = Readable.from(sliced(rest(), 1024), { objectMode: false, highWaterMark: 1 });
     inp.on('error', (e) => out.destroy(e));
     t.on('error', (e: Error) => out.destroy(e));
     inp.pipe(t).pipe(out);

@@ -56,10 +56,16 @@ export async function readPackage(file: string, sink: ContentSink, limits: Limit
   const { classifyScriptlet } = await import('./scriptlets/index.js');
   if (kind === 'deb') {
     const { readDeb } = await import('./deb.js');
-    return readDeb(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) });
+    return normalise(await readDeb(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) }));
   }
   const { readRpm } = await import('./rpm.js');
-  return readRpm(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) });
+  return normalise(await readRpm(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) }));
+}
+
+/** One rule for both formats: `object` names content, so an empty file has none. */
+function normalise(meta: PackageMeta): PackageMeta {
+  for (const f of meta.files) if (f.type === 'file' && f.size === 0) f.object = '';
+  return meta;
 }
 
 export interface ImportOutcome {

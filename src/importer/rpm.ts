@@ -131,8 +131,8 @@ async function readPackage(reader: PackageReader, opts: ReadRpmOptions, limits: 
 
   const payloadHash = meta.payload.digest ? hasher(payloadDigestAlgo, where, 'PAYLOADDIGESTALGO') : null;
   reader.startPayload(payloadHash);
-  // declared archive size plus a margin; otherwise the global cap
-  const maxBytes = declared !== null ? declared + Math.max(1 << 20, Math.ceil(declared / 100)) : limits.maxPayloadBytes;
+  // declared archive size plus a margin, never past the global cap; the global cap holds even when a (possibly hostile) header declares more
+  const maxBytes = Math.min(limits.maxPayloadBytes, declared !== null ? declared + Math.max(1 << 20, Math.ceil(declared / 100)) : Infinity);
   await importPayload(reader, files, compressorDeclared ? compressorFor(compressorName) : 'auto', maxBytes, opts, limits);
   await reader.drain();
   if (payloadHash) {
@@ -145,6 +145,12 @@ async function readPackage(reader: PackageReader, opts: ReadRpmOptions, limits: 
         actual: got,
       });
     }
+  }
+  // source packages name their files relative ("foo.spec"); weld's paths are always absolute
+  for (const f of meta.files) {
+    if (f.path.startsWith('/')) continue;
+    f.path = '/' + f.path;
+    if (f.pathBytes) f.pathBytes = Buffer.concat([Buffer.from('/'), f.pathBytes]);
   }
   return meta;
 }
