@@ -7,6 +7,9 @@ import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
 
+/** Scriptlet phases that run when a package is installed (deb, rpm, rpm triggers on install). */
+export const INSTALL_PHASES = new Set(['preinst', 'postinst', 'pre', 'post', 'pretrans', 'posttrans', 'triggerprein', 'triggerin', 'filetriggerin', 'transfiletriggerin']);
+
 export interface ActionSource {
   nevra: string;
   scriptlets: Scriptlet[];
@@ -47,7 +50,8 @@ export async function applyActions(
   const resolve = (p: string) => (variant.mergedUsr ? usrPath(p) : p);
   const all: { pkg: string; phase: string; a: Action }[] = [];
   for (const s of sources) {
-    for (const sc of s.scriptlets) for (const a of sc.actions) all.push({ pkg: s.nevra, phase: sc.phase, a });
+    // a link is an install: removal-time scriptlets (prerm, postun…) never run
+    for (const sc of s.scriptlets) if (INSTALL_PHASES.has(sc.phase)) for (const a of sc.actions) all.push({ pkg: s.nevra, phase: sc.phase, a });
     for (const fa of s.fileActions) for (const a of fa.actions) all.push({ pkg: s.nevra, phase: `file:${fa.source}`, a });
   }
   const of = <K extends Action['kind']>(k: K) => all.filter((x) => x.a.kind === k) as { pkg: string; phase: string; a: Extract<Action, { kind: K }> }[];
@@ -63,11 +67,18 @@ export async function applyActions(
   report.groups = accounts.group.map((g) => g[0]!);
 
   // 2. directories (scriptlet mkdir/install -d, tmpfiles d lines)
-  for (const { a } of of('directory')) {
+  for (const { pkg, a } of of('directory')) {
     const p = resolve(a.path);
-    if (!tree.get(p)) {
-      tree.mkdir(p, 'action:directory', a.mode ?? 0o755, a.user ?? 'root', a.group ?? 'root');
+    if (tree.get(p)) continue;
+    try {
+      // tmpfiles.d's ':' prefix ("only when creating") is all the same in a fresh image
+      const owner = (o: string | undefined) => (o ?? 'root').replace(/^:/, '') || 'root';
+      tree.mkdir(p, 'action:directory', a.mode ?? 0o755, owner(a.user), owner(a.group));
       report.directories++;
+    } catch (e) {
+      // e.g. under a symlinked /var/run: the directory belongs to boot time, not the image
+      if (!(e instanceof WeldError)) throw e;
+      report.deferred.push({ package: pkg, kind: 'directory', detail: e.message });
     }
   }
   // 3. alternatives

@@ -1,6 +1,7 @@
 import type { LinkTree } from '../tree.js';
 
 const UNIT_DIRS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+const USER_UNIT_DIRS = ['/etc/systemd/user', '/usr/lib/systemd/user', '/lib/systemd/user'];
 
 function parseInstall(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -44,18 +45,22 @@ export interface ServiceResult {
 }
 
 /** systemctl enable/preset at link time: [Install] WantedBy/RequiredBy/Alias/Also become symlinks. */
-export function applyServices(tree: LinkTree, requests: { op: string; units: string[] }[], read: (p: string) => string | undefined): ServiceResult {
+export function applyServices(tree: LinkTree, requests: { op: string; units: string[]; user?: boolean }[], read: (p: string) => string | undefined): ServiceResult {
   const res: ServiceResult = { enabled: [], missing: [], disabled: [] };
   const preset = presetPolicy(tree, read);
   const done = new Set<string>();
-  const enable = (unit: string) => {
-    if (done.has(unit)) return;
-    done.add(unit);
+  // `systemctl --global enable` links into /etc/systemd/user, from the user unit dirs
+  const enable = (unit: string, user = false) => {
+    const key = (user ? 'user:' : '') + unit;
+    if (done.has(key)) return;
+    done.add(key);
+    const unitDirs = user ? USER_UNIT_DIRS : UNIT_DIRS;
+    const etc = user ? '/etc/systemd/user' : '/etc/systemd/system';
     let instance = '';
     let file = unit;
     const at = /^([^@]+@)([^.]*)(\.\w+)$/.exec(unit);
     if (at && at[2]) (file = at[1]! + at[3]), (instance = at[2]);
-    const dir = UNIT_DIRS.find((d) => tree.get(`${d}/${file}`)?.type === 'file');
+    const dir = unitDirs.find((d) => tree.get(`${d}/${file}`)?.type === 'file');
     if (!dir) return void res.missing.push(unit);
     const path = `${dir}/${file}`;
     const inst = parseInstall(read(path) ?? '');
@@ -65,22 +70,25 @@ export function applyServices(tree: LinkTree, requests: { op: string; units: str
     const target = path.replace(/^\/lib\//, '/usr/lib/');
     for (const t of [...(inst.WantedBy ?? []), ...(inst.RequiredBy ?? [])].sort()) {
       const kind = (inst.WantedBy ?? []).includes(t) ? 'wants' : 'requires';
-      tree.mkdir(`/etc/systemd/system/${t}.${kind}`, 'action:services');
-      tree.symlink(`/etc/systemd/system/${t}.${kind}/${name}`, target, 'action:services');
+      tree.mkdir(`${etc}/${t}.${kind}`, 'action:services');
+      tree.symlink(`${etc}/${t}.${kind}/${name}`, target, 'action:services');
     }
-    for (const a of inst.Alias ?? []) tree.symlink(`/etc/systemd/system/${a}`, target, 'action:services');
-    res.enabled.push(name);
-    for (const also of inst.Also ?? []) enable(also);
+    for (const a of inst.Alias ?? []) tree.symlink(`${etc}/${a}`, target, 'action:services');
+    res.enabled.push(user ? `${name} (user)` : name);
+    for (const also of inst.Also ?? []) enable(also, user);
   };
   for (const r of requests) {
     for (const u of r.units) {
-      const unit = /\.[a-z]+$/.test(u) ? u : `${u}.service`;
-      if (r.op === 'enable') enable(unit);
-      else if (r.op === 'preset') preset(unit) ? enable(unit) : res.disabled.push(unit);
-      else if (r.op === 'mask') tree.symlink(`/etc/systemd/system/${unit}`, '/dev/null', 'action:services');
+      // sysv names (invoke-rc.d cron, update-rc.d cron defaults) name the init script: cron → cron.service
+      const unit = /\.(service|socket|timer|target|path|mount|automount|swap|slice|scope|device)$/.test(u) ? u : `${u}.service`;
+      if (r.op === 'enable') enable(unit, r.user);
+      else if (r.op === 'preset') preset(unit) ? enable(unit, r.user) : res.disabled.push(unit);
+      else if (r.op === 'mask') tree.symlink(`${r.user ? '/etc/systemd/user' : '/etc/systemd/system'}/${unit}`, '/dev/null', 'action:services');
       else if (r.op === 'disable') res.disabled.push(unit);
     }
   }
   res.enabled.sort();
+  res.missing.sort();
+  res.disabled.sort();
   return res;
 }

@@ -1,4 +1,5 @@
 import type { Action } from '../../model.js';
+import { WeldError } from '../../errors.js';
 import type { LinkTree } from '../tree.js';
 import type { VariantGroup, VariantUser } from '../variant.js';
 
@@ -38,8 +39,15 @@ export function applyAccounts(
   pinned: { users: Record<string, number>; groups: Record<string, number> },
   epoch: number,
 ): Accounts {
+  // base-passwd's masters, shadowed as its postinst + `shadowconfig on` leave them: 'x' here, '*' in shadow
+  const masters = read('/etc/passwd') === undefined;
   const passwd = parseDb(read('/etc/passwd') ?? read('/usr/share/base-passwd/passwd.master'));
   const group = parseDb(read('/etc/group') ?? read('/usr/share/base-passwd/group.master'));
+  const locked = new Set<string>();
+  if (masters) {
+    for (const p of passwd) if (p[1] !== 'x') (locked.add(p[0]!), (p[1] = 'x'));
+    for (const g of group) if (g[1] !== 'x') g[1] = 'x';
+  }
   if (!passwd.some((p) => p[0] === 'root')) passwd.unshift(['root', 'x', '0', '0', 'root', '/root', '/bin/sh']);
   if (!group.some((g) => g[0] === 'root')) group.unshift(['root', 'x', '0', '']);
   const allocated = { users: {} as Record<string, number>, groups: {} as Record<string, number> };
@@ -47,9 +55,11 @@ export function applyAccounts(
   const usedUid = new Set(passwd.map((p) => Number(p[2])));
   const nologin = variant.format === 'deb' ? '/usr/sbin/nologin' : '/sbin/nologin';
 
+  // ids the lock pins are kept free for their owners, so a relink allocates the same ids
+  const reserved = new Set([...Object.values(pinned.users), ...Object.values(pinned.groups)]);
   const next = (used: Set<number>) => {
-    for (let id = SYS_MAX; id >= SYS_MIN; id--) if (!used.has(id)) return id;
-    throw new Error('system id range exhausted');
+    for (let id = SYS_MAX; id >= SYS_MIN; id--) if (!used.has(id) && !reserved.has(id)) return id;
+    throw new WeldError('conflict', 'E_IDS', `No free system id left in ${SYS_MIN}-${SYS_MAX}`);
   };
 
   // groups: explicit, then those users need, in name order
@@ -62,8 +72,10 @@ export function applyAccounts(
   };
   for (const g of [...requested.groups, ...variant.groups.map((g) => ({ ...g, kind: 'group' as const, system: true }))]) addGroup(g.name, g.gid, g.members ?? []);
   const users = [...requested.users, ...variant.users.map((u) => ({ ...u, kind: 'user' as const, system: false }))];
+  const numeric = (g: string) => /^\d+$/.test(g);
   for (const u of users) {
-    addGroup(u.group ?? u.name);
+    // a primary group may name an existing group, or be a bare gid (useradd -g 100)
+    if (!numeric(u.group ?? u.name)) addGroup(u.group ?? u.name);
     for (const sg of u.groups ?? []) addGroup(sg, undefined, [u.name]);
   }
   for (const name of [...wantGroups.keys()].sort()) {
@@ -82,6 +94,7 @@ export function applyAccounts(
     group.push([name, 'x', String(gid), [...w.members].sort().join(',')]);
   }
   const gidOf = new Map(group.map((g) => [g[0]!, Number(g[2])]));
+  const primaryGid = (u: { name: string; group?: string }) => (numeric(u.group ?? u.name) ? Number(u.group) : gidOf.get(u.group ?? u.name));
 
   const seen = new Set<string>();
   const sortedUsers = [...users].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -90,18 +103,18 @@ export function applyAccounts(
     seen.add(u.name);
     let uid = pinned.users[u.name] ?? u.uid;
     if (uid === undefined) {
-      const g = gidOf.get(u.group ?? u.name);
+      const g = primaryGid(u);
       uid = g !== undefined && !usedUid.has(g) && g >= SYS_MIN ? g : next(usedUid);
     } else if (usedUid.has(uid)) uid = next(usedUid);
     usedUid.add(uid);
     allocated.users[u.name] = uid;
-    passwd.push([u.name, 'x', String(uid), String(gidOf.get(u.group ?? u.name) ?? 0), u.comment ?? '', u.home ?? '/nonexistent', u.shell ?? nologin]);
+    passwd.push([u.name, 'x', String(uid), String(primaryGid(u) ?? 0), u.comment ?? '', u.home ?? '/nonexistent', u.shell ?? nologin]);
   }
   const uidOf = new Map(passwd.map((p) => [p[0]!, Number(p[2])]));
 
   const days = Math.floor(epoch / 86400);
   const shadowBase = parseDb(read('/etc/shadow'));
-  const shadow = passwd.map((p) => shadowBase.find((s) => s[0] === p[0]) ?? [p[0]!, p[0] === 'root' ? '*' : '!', String(days), '0', '99999', '7', '', '', '']);
+  const shadow = passwd.map((p) => shadowBase.find((s) => s[0] === p[0]) ?? [p[0]!, p[0] === 'root' || locked.has(p[0]!) ? '*' : '!', String(days), '0', '99999', '7', '', '', '']);
   const gshadowBase = parseDb(read('/etc/gshadow'));
   const gshadow = group.map((g) => gshadowBase.find((s) => s[0] === g[0]) ?? [g[0]!, '*', '', g[3] ?? '']);
   const text = (rows: string[][]) => rows.map((r) => r.join(':')).join('\n') + '\n';
