@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { Packr } from 'msgpackr';
 import type { Action, DepEntry, FileEntry, PackageFormat, PackageMeta } from '../model.js';
+import { parseRichDep } from '../formats/rpm/richdep.js';
 
 const require = createRequire(import.meta.url);
 
@@ -50,6 +51,7 @@ CREATE TABLE IF NOT EXISTS deps (
   pkg INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
   kind TEXT NOT NULL, idx INTEGER NOT NULL, alt INTEGER NOT NULL,
   name TEXT NOT NULL, op TEXT NOT NULL, evr TEXT NOT NULL, sense INTEGER,
+  rich TEXT,
   PRIMARY KEY (pkg, kind, idx, alt)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deps_name ON deps(kind, name);
@@ -188,12 +190,12 @@ export class Catalog {
           f.hardlink ?? null, f.rdevMajor ?? null, f.rdevMinor ?? null,
         ),
       );
-      const insDep = this.db.prepare('INSERT INTO deps (pkg, kind, idx, alt, name, op, evr, sense) VALUES (?,?,?,?,?,?,?,?)');
+      const insDep = this.db.prepare('INSERT INTO deps (pkg, kind, idx, alt, name, op, evr, sense, rich) VALUES (?,?,?,?,?,?,?,?,?)');
       const depKinds = ['requires', 'provides', 'conflicts', 'obsoletes', 'recommends', 'suggests', 'supplements', 'enhances', 'preDepends', 'breaks', 'replaces'] as const;
       for (const kind of depKinds) {
         (meta[kind] as DepEntry[]).forEach((d, i) => {
           const alts = 'anyOf' in d ? d.anyOf : [d];
-          alts.forEach((a, j) => insDep.run(id, kind, i, 'anyOf' in d ? j + 1 : 0, a.name, a.op, a.evr, a.sense ?? null));
+          alts.forEach((a, j) => insDep.run(id, kind, i, 'anyOf' in d ? j + 1 : 0, a.name, a.op, a.evr, a.sense ?? null, richJson(a.name)));
         });
       }
       const insScript = this.db.prepare('INSERT INTO scriptlets (pkg, idx, phase, interpreter, body) VALUES (?,?,?,?,?)');
@@ -234,6 +236,16 @@ export class Catalog {
     const m = new Map<string, number>();
     for (const r of this.db.prepare('SELECT id, size FROM objects').iterate() as Iterable<{ id: string; size: number }>) m.set(r.id, r.size);
     return m;
+  }
+}
+
+/** rpm rich/boolean dependencies are kept as written and, parsed, as JSON beside them. */
+function richJson(name: string): string | null {
+  if (!name.startsWith('(')) return null;
+  try {
+    return JSON.stringify(parseRichDep(name));
+  } catch {
+    return null;
   }
 }
 
