@@ -21,7 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # npm ci refuses this lock: the registry here lacks the other platforms' optional
+  # native packages (404), so the lock cannot list them; npm install tolerates that.
+  npm install --no-audit --no-fund
 fi
 # always rebuild: tsc is incremental enough, and a stale dist would test old code
 npm run build --silent
