@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Manifest } from '../linker/output/manifest.js';
-import { manifestNodes } from '../linker/output/manifest.js';
-import { withMountPoints, type MountPoint } from '../views/tree.js';
+import { nodesOfManifest, withMountPoints, type MountPoint } from '../views/tree.js';
 import { serveFuse } from './server.js';
 
 const [manifestFile, objectsDir, mps] = process.argv.slice(2);
@@ -15,7 +14,7 @@ if (!manifestFile || !objectsDir || !mps) {
   process.exit(125);
 }
 const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
-const nodes = withMountPoints(manifestNodes(manifest), JSON.parse(mps) as MountPoint[]);
+const nodes = withMountPoints(nodesOfManifest(manifest), JSON.parse(mps) as MountPoint[]);
 const server = serveFuse(3, nodes, objectsDir, (s) => void process.stderr.write(s));
 // signals are for the command; the server ends with the connection or when its parent dies
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});

@@ -3,6 +3,7 @@
  * (/proc, /sys, /tmp, /dev and every --bind target). Pure.
  */
 import type { TreeNode } from '../model.js';
+import type { Manifest } from '../linker/output/manifest.js';
 import { usageError } from '../errors.js';
 
 export interface MountPoint {
@@ -62,5 +63,22 @@ export function metacopyNodes(nodes: readonly TreeNode[], relPath: (object: stri
   return nodes.map((n) => {
     if (n.type !== 'file' || !n.object || n.size === 0) return n;
     return { ...n, xattrs: { ...(n.xattrs ?? {}), 'trusted.overlay.metacopy': empty, 'trusted.overlay.redirect': enc.encode('/' + relPath(n.object)) } };
+  });
+}
+
+/**
+ * manifestNodes() without importing the linker's module graph (which loads
+ * SQLite): the FUSE server starts inside `weld run`, so its start-up counts.
+ */
+export function nodesOfManifest(m: Manifest): TreeNode[] {
+  return m.nodes.map((n) => {
+    const t: TreeNode = { path: n.path, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, size: n.size, mtime: n.mtime };
+    if (n.pathHex) t.pathBytes = Uint8Array.from(Buffer.from(n.pathHex, 'hex'));
+    if (n.object) t.object = n.object;
+    if (n.target !== undefined) t.target = n.target;
+    if (n.rdev) (t.rdevMajor = n.rdev[0]), (t.rdevMinor = n.rdev[1]);
+    if (n.xattrs) t.xattrs = Object.fromEntries(Object.entries(n.xattrs).map(([k, v]) => [k, Uint8Array.from(Buffer.from(v, 'hex'))]));
+    if (n.hardlink) t.hardlink = n.hardlink;
+    return t;
   });
 }

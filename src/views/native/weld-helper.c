@@ -84,6 +84,31 @@ static void setup_dev(const char *root) {
   if (mkdir(p, 01777) != 0) die(125, "Cannot create %s", p);
 }
 
+static pid_t cmd_pid = -1, server_pid = -1;
+
+static void forward(int sig) {
+  if (cmd_pid > 0) kill(cmd_pid, sig);
+}
+
+/* pivot so the host's tree is not even reachable through '..'. With FUSE, pivot_root
+   would also move the server's root (it moves every process of the namespace), so the
+   server would lose the store: the command alone is chrooted then. */
+static void exec_in_view(const char *root, int pivot, char **cmd) {
+  if (chdir(root) != 0) die(125, "Cannot enter %s", root);
+  if (pivot && syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) != 0) die(125, "Cannot detach the host root");
+  } else if (chroot(".") != 0) {
+    die(125, "Cannot change root to %s", root);
+  }
+  if (chdir("/") != 0) die(125, "Cannot enter /");
+  /* CMD dies with weld (kill -9 included), and with it the namespace */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  execvp(cmd[0], cmd);
+  int e = errno;
+  if (e == ENOENT || e == ENOTDIR) { errno = 0; die(127, "%s: command not found in the view", cmd[0]); }
+  die(126, "Cannot run %s", cmd[0]);
+}
+
 static int run(int argc, char **argv) {
   const char *meta = NULL, *objects = NULL, *scratch = NULL;
   int fuse = 0, timing_fd = -1;
@@ -130,8 +155,9 @@ static int run(int argc, char **argv) {
     if (fd < 0) die(125, "Cannot open /dev/fuse");
     snprintf(opts, sizeof opts, "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions", fd);
     do_mount("weld", root, "fuse.weld", MS_RDONLY | MS_NOSUID | MS_NODEV, opts);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     pid_t ppid = getpid();
-    pid_t pid = fork();
+    pid_t pid = server_pid = fork();
     if (pid < 0) die(125, "Cannot fork the FUSE server");
     if (pid == 0) {
       /* the server lives in this namespace and dies with CMD */
@@ -177,27 +203,27 @@ static int run(int argc, char **argv) {
     if (ro) do_mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
   }
 
-  /* pivot so the host's tree is not even reachable through '..' */
-  if (chdir(root) != 0) die(125, "Cannot enter %s", root);
-  if (syscall(SYS_pivot_root, ".", ".") == 0) {
-    if (umount2(".", MNT_DETACH) != 0) die(125, "Cannot detach the host root");
-  } else if (chroot(".") != 0) {
-    die(125, "Cannot change root to %s", root);
-  }
-  if (chdir("/") != 0) die(125, "Cannot enter /");
   double t_end = now_ms();
-
   if (timing_fd >= 0) {
     dprintf(timing_fd, "{\"start\":%.3f,\"namespace\":%.3f,\"root\":%.3f,\"mounts\":%.3f,\"total\":%.3f}\n", t0, t_ns - t0, t_root - t_ns, t_end - t_root, t_end - t0);
     close(timing_fd);
   }
-  /* CMD dies with weld (kill -9 included), and with it the namespace */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  execvp(cmd[0], cmd);
-  int e = errno;
-  if (e == ENOENT || e == ENOTDIR) { errno = 0; die(127, "%s: command not found in the view", cmd[0]); }
-  die(126, "Cannot run %s", cmd[0]);
-  return 125;
+  if (!fuse) exec_in_view(root, 1, cmd);
+
+  /* FUSE: stay as a small supervisor, so the server is no child of CMD (a shell
+     would wait for it) and dies with CMD; exit with CMD's status */
+  cmd_pid = fork();
+  if (cmd_pid < 0) die(125, "Cannot fork");
+  if (cmd_pid == 0) exec_in_view(root, 0, cmd);
+  static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  struct sigaction sa = {0};
+  sa.sa_handler = forward;
+  for (size_t k = 0; k < sizeof fwd / sizeof *fwd; k++) sigaction(fwd[k], &sa, NULL);
+  int st = 0;
+  while (waitpid(cmd_pid, &st, 0) < 0 && errno == EINTR) {}
+  kill(server_pid, SIGKILL);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return WEXITSTATUS(st);
 }
 
 /* weld mount: fd 3 is /dev/fuse, opened by the server */
