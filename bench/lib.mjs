@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE = path.join(ROOT, 'bench/.cache');
-export const WELD = path.join(ROOT, 'dist/cli/main.js');
+export const BUILD = path.join(ROOT, 'bench/.cache/build');
+export const WELD = path.join(BUILD, 'dist/cli/main.js');
 export const MIRROR = 'http://deb.debian.org/debian';
 
 export function log(msg) {
@@ -109,17 +110,39 @@ export function machine() {
     node: process.version,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     load: loadavg(),
+    revision: revision(),
   };
 }
 
 export function machineLine(m, loadAfter) {
-  return `${m.nproc} CPUs (${m.cpu}), ${m.ramGiB} GiB RAM, ${m.kernel}, node ${m.node}; ${m.date}; load average (1/5/15 min) ${m.load} before, ${loadAfter ?? loadavg()} after`;
+  return `${m.nproc} CPUs (${m.cpu}), ${m.ramGiB} GiB RAM, ${m.kernel}, node ${m.node}; ${m.date}; weld at ${m.revision}; load average (1/5/15 min) ${m.load} before, ${loadAfter ?? loadavg()} after`;
 }
 
-/** weld must be built from the current checkout: benches run dist/, not src/. */
+/**
+ * Builds weld into a private snapshot (bench/.cache/build/dist), so another engineer's
+ * `npm run build` cannot swap files under a running benchmark. variants/ and src/ are linked
+ * beside it because dist code finds them at ../../variants and ../../src.
+ */
 export function ensureBuilt() {
-  log('npm run build');
-  sh('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = path.join(BUILD, 'dist');
+  log(`tsc → ${rel(out)}`);
+  rmrf(out);
+  fs.mkdirSync(BUILD, { recursive: true });
+  for (const d of ['variants', 'src']) {
+    const link = path.join(BUILD, d);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(ROOT, d), link);
+  }
+  const r = sh(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: ROOT, allowFail: true });
+  if (!fs.existsSync(WELD)) throw new Error(`tsc emitted no ${rel(WELD)}: ${r.stdout.split('\n').slice(0, 5).join('\n')}`);
+  // tsc still emits when someone's in-progress file has type errors; say so, the results name the tree
+  if (r.status !== 0) log(`tsc reported errors (emitted anyway): ${r.stdout.split('\n').slice(0, 3).join(' | ')}`);
+}
+
+/** The commit the benchmark ran on, and whether the working tree differed from it. */
+export function revision() {
+  const head = sh('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).stdout.trim();
+  const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { cwd: ROOT }).stdout.trim();
+  return dirty ? `${head} + uncommitted changes in src/ (${dirty.split('\n').length} files, other engineers' work in progress)` : head;
 }
 
 export function ensureTools() {
