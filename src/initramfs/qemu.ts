@@ -1,0 +1,70 @@
+/**
+ * Boots a kernel + initramfs + disk under qemu TCG and captures the serial
+ * console. Every run has a timeout; a hung qemu is killed by its own pid.
+ * Used by the boot tests and the boot demonstration, not by weld itself.
+ */
+import { spawn } from 'node:child_process';
+
+export interface BootOptions {
+  kernel: string;
+  initrd: string;
+  disk: string;
+  /** kernel command line */
+  append: string;
+  timeoutMs: number;
+  memoryMiB?: number;
+  /** stop early once this appears in the log (qemu is then killed) */
+  until?: RegExp;
+}
+
+export interface BootResult {
+  log: string;
+  /** qemu's exit code; null when it was killed */
+  exitCode: number | null;
+  timedOut: boolean;
+  seconds: number;
+  /** wall-clock seconds from spawn until each `marks` regexp first matched */
+  marks: Record<string, number>;
+}
+
+export function qemuArgs(o: BootOptions): string[] {
+  return [
+    '-machine', 'accel=tcg', '-cpu', 'max', '-m', String(o.memoryMiB ?? 512),
+    '-nographic', '-no-reboot', '-monitor', 'none',
+    '-kernel', o.kernel, '-initrd', o.initrd, '-append', o.append,
+    '-drive', `file=${o.disk},if=virtio,format=raw,readonly=on`,
+  ];
+}
+
+export function bootQemu(o: BootOptions, marks: Record<string, RegExp> = {}): Promise<BootResult> {
+  const t0 = performance.now();
+  const child = spawn('qemu-system-x86_64', qemuArgs(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const seen: Record<string, number> = {};
+  let timedOut = false;
+  const kill = () => {
+    if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, o.timeoutMs);
+  const onData = (b: Buffer) => {
+    log += b.toString('utf8');
+    const now = (performance.now() - t0) / 1000;
+    for (const [k, re] of Object.entries(marks)) if (seen[k] === undefined && re.test(log)) seen[k] = Number(now.toFixed(2));
+    if (o.until && o.until.test(log)) kill();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve, reject) => {
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ log: log.replace(/\r/g, ''), exitCode: code, timedOut, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), marks: seen });
+    });
+  });
+}
