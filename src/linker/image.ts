@@ -55,14 +55,14 @@ export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 
   const t0 = performance.now();
   const pending: { object: string; salt: string; digests: Uint8Array }[] = [];
   const seen = new Set<string>();
-  let cachedObjects = 0;
+  const cached = new Set<string>();
   const { tree, stats } = await treeFromExtents(erofs.extents, erofs.size, { salt }, {
     // per-object leaves, computed once per (object, salt) and reused by every later link
     leaves: async (o, size) => {
       seen.add(o);
       const hit = store.getLeaves(o, opts.saltHex);
       if (hit) {
-        cachedObjects++;
+        cached.add(o);
         return hit;
       }
       // big objects stream, so a multi-GiB file never sits in memory whole
@@ -77,7 +77,7 @@ export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 
   } catch {
     // a read-only store still links; the cache is an optimisation
   }
-  const seal = { ...stats, objects: seen.size, cachedObjects, ms: Number((performance.now() - t0).toFixed(3)) };
+  const seal = { ...stats, objects: seen.size, cachedObjects: cached.size, ms: Number((performance.now() - t0).toFixed(3)) };
   const vuuid = deriveUuid('verity', salt, tree.rootHash);
   const sb = superblock({ ...tree.params, uuid: vuuid });
   const verityBytes = new Uint8Array(tree.params.hashBlockSize + tree.hashArea.length);

@@ -25,6 +25,7 @@ export interface ActionsReport {
   directories: number;
   shells: string[];
   ldconfig: { entries: number } | null;
+  caCertificates?: { certificates: number } | null;
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
   opaque: { package: string; phase: string; reason: string }[];
@@ -96,6 +97,11 @@ export async function applyActions(
   // 6. ld.so.cache: glibc's own format, as ldconfig -X writes it
   const { writeLdCacheAsync } = await import('./ldconfig.js');
   report.ldconfig = await writeLdCacheAsync(tree, read);
+  // 6b. the CA bundle, when a package asks update-ca-certificates for it
+  if (all.some((x) => x.a.kind === 'cache' && x.a.tool === 'update-ca-certificates')) {
+    const { applyCaCertificates } = await import('./cacerts.js');
+    report.caCertificates = applyCaCertificates(tree, read);
+  }
   // 7. machine identity
   tree.writeFile('/etc/machine-id', '', 'action:machine-id', 0o444);
   if (Object.keys(variant.osRelease).length) {
@@ -112,7 +118,7 @@ export async function applyActions(
   for (const [p, target] of Object.entries(variant.symlinks).sort(([a], [b]) => (a < b ? -1 : 1))) tree.symlink(resolve(p), target, 'variant');
   for (const x of all) {
     const k = x.a.kind;
-    if (k === 'cache' || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
+    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates)) || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
       report.deferred.push({ package: x.pkg, kind: k, detail: JSON.stringify(x.a) });
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });

@@ -60,9 +60,20 @@ export function applyServices(tree: LinkTree, requests: { op: string; units: str
     let file = unit;
     const at = /^([^@]+@)([^.]*)(\.\w+)$/.exec(unit);
     if (at && at[2]) (file = at[1]! + at[3]), (instance = at[2]);
-    const dir = unitDirs.find((d) => tree.get(`${d}/${file}`)?.type === 'file');
+    const dir = unitDirs.find((d) => tree.get(`${d}/${file}`));
     if (!dir) return void res.missing.push(unit);
-    const path = `${dir}/${file}`;
+    let path = `${dir}/${file}`;
+    // an alias shipped as a symlink (udev.service -> systemd-udevd.service): systemctl enables its target
+    for (let hop = 0; hop < 8 && tree.get(path)?.type === 'symlink'; hop++) {
+      const t = tree.get(path)!.target!;
+      path = t.startsWith('/') ? t : `${path.slice(0, path.lastIndexOf('/'))}/${t}`;
+    }
+    if (path === '/dev/null') return void res.disabled.push(`${unit} (masked)`);
+    if (tree.get(path)?.type !== 'file') return void res.missing.push(unit);
+    if (path.split('/').pop() !== file) {
+      const real = path.split('/').pop()!;
+      if (real !== file) return enable(real, user);
+    }
     const inst = parseInstall(read(path) ?? '');
     if (at && !instance) instance = inst.DefaultInstance?.[0] ?? '';
     if (at && !instance) return void res.missing.push(`${unit} (template without instance)`);
