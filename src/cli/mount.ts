@@ -54,9 +54,9 @@ async function serve(
   const { storeDir } = await import('../store/location.js');
   const { prepareView } = await import('../views/cache.js');
   const view = await prepareView({ storeDir: storeDir(values.store), variant: values.variant, lock: values.lock ? path.resolve(values.lock) : undefined, roots: values.pkg }, [], undefined, { image: false });
-  const { manifestNodes } = await import('../linker/output/manifest.js');
+  const { nodesOfManifest } = await import('../views/tree.js');
   const manifest = JSON.parse(fs.readFileSync(view.manifestFile, 'utf8')) as import('../linker/output/manifest.js').Manifest;
-  const nodes = manifestNodes(manifest);
+  const nodes = nodesOfManifest(manifest);
 
   const fd = fs.openSync('/dev/fuse', 'r+');
   const m = spawnSync(helper, ['fusemount', mp], { stdio: ['ignore', 'inherit', 'pipe', fd], encoding: 'utf8' });
@@ -96,7 +96,8 @@ async function replaceStale(mp: string, helper: string, verbose: boolean): Promi
   if (top.fsType !== 'fuse.weld') throw conflict(`${mp} already has a ${top.fsType} mount; not mounting over it`, { mountPoint: mp });
   let alive = true;
   try {
-    fs.statSync(mp);
+    // not stat: the kernel answers that from its attribute cache; opendir always asks the server
+    fs.readdirSync(mp);
   } catch (e) {
     alive = (e as NodeJS.ErrnoException).code !== 'ENOTCONN';
   }
