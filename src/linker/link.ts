@@ -51,6 +51,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   if (lock && lock.format !== variant.format) throw new WeldError('conflict', 'E_LOCK', `Lock ${opts.lock} is for ${lock.format} packages, variant ${variant.name} takes ${variant.format}`);
   const rows = store.catalog.listPackages().filter((r) => r.format === variant.format);
   let chosen: PackageRow[];
+  let headers = new Map<number, StoredHeader>();
   if (lock) {
     const byDigest = new Map(rows.map((r) => [r.source_digest, r]));
     const missing = lock.packages.filter((p) => !byDigest.has(p.digest));
@@ -61,7 +62,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   } else {
     if (!rows.length) throw notFound(`The store has no ${variant.format} packages; import some first (variant ${variant.name} takes ${variant.format})`);
     const { resolve } = await import('./resolve.js');
-    const headers = new Map(rows.map((r) => [r.id, store.catalog.header(r.id)]));
+    headers = new Map(rows.map((r) => [r.id, store.catalog.header(r.id)]));
     const universe = rows.map((r) => {
       const h = headers.get(r.id)!;
       return {
@@ -88,7 +89,8 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   chosen.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
   t = lap(opts.timing, 'resolve', t);
 
-  const packages: LinkedPackage[] = chosen.map((row) => ({ row, header: store.catalog.header(row.id), files: store.catalog.tree(row.id) }));
+  // headers the resolver already decoded are reused
+  const packages: LinkedPackage[] = chosen.map((row) => ({ row, header: headers.get(row.id) ?? store.catalog.header(row.id), files: store.catalog.tree(row.id) }));
   t = lap(opts.timing, 'load', t);
   const epoch =
     opts.sourceDateEpoch ??

@@ -16,6 +16,20 @@ function generatorFrom(tree: LinkTree, read: (p: string) => Uint8Array | undefin
 }
 
 export function asLdTree(tree: LinkTree, read: (p: string) => Uint8Array | undefined): LdTree {
+  // one pass builds every directory's listing: scanning all nodes per readdir was quadratic
+  let children: Map<string, string[]> | null = null;
+  const index = () => {
+    const m = new Map<string, string[]>();
+    for (const k of tree.nodes.keys()) {
+      if (k === '/') continue;
+      const i = k.lastIndexOf('/');
+      const dir = i === 0 ? '/' : k.slice(0, i);
+      let l = m.get(dir);
+      if (!l) m.set(dir, (l = []));
+      l.push(k.slice(i + 1));
+    }
+    return m;
+  };
   return {
     lstat(p) {
       const n = tree.get(p);
@@ -26,10 +40,8 @@ export function asLdTree(tree: LinkTree, read: (p: string) => Uint8Array | undef
       return tree.get(p)?.target ?? '';
     },
     readdir(p) {
-      const prefix = p === '/' ? '/' : p + '/';
-      const out: string[] = [];
-      for (const k of tree.nodes.keys()) if (k.startsWith(prefix) && k.length > prefix.length && !k.slice(prefix.length).includes('/')) out.push(k.slice(prefix.length));
-      return out;
+      children ??= index();
+      return [...(children.get(p) ?? [])];
     },
     readFile(p) {
       return read(p) ?? new Uint8Array(0);
