@@ -44,7 +44,7 @@ const append = (hash: string, script: string) => {
   return `console=ttyS0 panic=-1 roothash=${hash} -- /usr/bin/sh -c "${script}; echo WELD-DONE; poweroff -f"`;
 };
 const boot = (disk: string, script: string, hash = rootHash): Promise<BootResult> =>
-  bootQemu({ kernel: path.join(work, 'vmlinuz'), initrd: path.join(work, 'initrd.img'), disk, append: append(hash, script), timeoutMs: BOOT_TIMEOUT }, { kernel: /Linux version /, marker: /^WELD-DONE\r?$/m });
+  bootQemu({ kernel: path.join(work, 'vmlinuz'), initrd: path.join(work, 'initrd.img'), disk, append: append(hash, script), timeoutMs: BOOT_TIMEOUT, until: /^WELD-DONE\r?$/m }, { kernel: /Linux version /, marker: /^WELD-DONE\r?$/m });
 const consoleLines = (log: string) => log.split('\n').filter((l) => !l.startsWith('['));
 
 describe.skipIf(!canRun)('boot a weld image under qemu', () => {
