@@ -57,10 +57,14 @@ export class ObjectStore {
     return path.join(this.tmpDir, `${process.pid}.${Date.now().toString(36)}.${(this.tmpSeq++).toString(36)}`);
   }
 
-  /** Moves a finished temp file into place; returns false when the object existed. */
-  private publish(tmp: string, id: string): boolean {
+  /**
+   * Moves a finished temp file into place; returns false when the object
+   * existed. `checked` says the caller just looked, so the lookup is not repeated
+   * (a concurrent writer of the same id renames identical bytes: harmless).
+   */
+  private publish(tmp: string, id: string, checked = false): boolean {
     const dest = this.pathOf(id);
-    if (fs.existsSync(dest)) {
+    if (!checked && fs.existsSync(dest)) {
       fs.rmSync(tmp, { force: true });
       return false;
     }
@@ -81,7 +85,7 @@ export class ObjectStore {
     if (this.has(id)) return id;
     const tmp = this.tmpName();
     fs.writeFileSync(tmp, data, { mode: 0o444, flag: 'wx' });
-    this.publish(tmp, id);
+    this.publish(tmp, id, true);
     return id;
   }
 
@@ -93,7 +97,7 @@ export class ObjectStore {
       written,
       open(): ObjectWriter {
         const h = blake3();
-        let parts: Buffer[] | null = [];
+        let parts: Uint8Array[] | null = [];
         let buffered = 0;
         let fd: number | null = null;
         let tmp: string | null = null;
@@ -109,7 +113,8 @@ export class ObjectStore {
             h.update(chunk);
             size += chunk.length;
             if (parts) {
-              parts.push(Buffer.from(chunk));
+              // producers hand out fresh chunks (or views of them): keep, don't copy
+              parts.push(chunk);
               buffered += chunk.length;
               if (buffered > SMALL) spill();
             } else {
@@ -119,6 +124,7 @@ export class ObjectStore {
           },
           async close() {
             const id = h.hex();
+            const buffered = parts !== null;
             if (parts) {
               if (self.has(id)) {
                 stats.objectsReused++;
@@ -126,13 +132,13 @@ export class ObjectStore {
                 return id;
               }
               tmp = self.tmpName();
-              fs.writeFileSync(tmp, Buffer.concat(parts), { mode: 0o444, flag: 'wx' });
+              fs.writeFileSync(tmp, parts.length === 1 ? parts[0]! : Buffer.concat(parts), { mode: 0o444, flag: 'wx' });
               parts = null;
             } else {
               fs.closeSync(fd!);
               fd = null;
             }
-            if (self.publish(tmp!, id)) {
+            if (self.publish(tmp!, id, buffered)) {
               stats.objectsNew++;
               stats.bytesNew += size;
               written.push(id);
