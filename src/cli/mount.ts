@@ -83,6 +83,7 @@ async function serve(
     fs.closeSync(readyFd);
   }
   await server.done;
+  if (process.env.WELD_FUSE_STATS) io.err(`weld: FUSE requests by opcode: ${JSON.stringify(Object.fromEntries(server.counts))}\n`);
   fs.closeSync(fd);
   return 0;
 }

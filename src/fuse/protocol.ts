@@ -31,18 +31,39 @@ export const Op = {
   INTERRUPT: 36,
   DESTROY: 38,
   BATCH_FORGET: 42,
+  READDIRPLUS: 44,
   LSEEK: 46,
 } as const;
 
 export const InitFlag = {
   ASYNC_READ: 1 << 0,
   BIG_WRITES: 1 << 5,
+  DO_READDIRPLUS: 1 << 13,
+  /** the kernel takes ENOSYS to OPEN as "never send OPEN/RELEASE again" and keeps the page cache */
+  NO_OPEN_SUPPORT: 1 << 17,
   PARALLEL_DIROPS: 1 << 18,
+  /** the kernel caches ACLs (one GETXATTR per inode, not per access) */
+  POSIX_ACL: 1 << 20,
   MAX_PAGES: 1 << 22,
   CACHE_SYMLINKS: 1 << 23,
+  /** as NO_OPEN_SUPPORT for OPENDIR; the kernel then also caches readdir output */
+  NO_OPENDIR_SUPPORT: 1 << 24,
 } as const;
 
+/** What weld asks for: every flag that saves a round trip on an immutable tree. */
+export const WANTED_INIT_FLAGS =
+  InitFlag.ASYNC_READ |
+  InitFlag.BIG_WRITES |
+  InitFlag.DO_READDIRPLUS |
+  InitFlag.NO_OPEN_SUPPORT |
+  InitFlag.PARALLEL_DIROPS |
+  InitFlag.POSIX_ACL |
+  InitFlag.MAX_PAGES |
+  InitFlag.CACHE_SYMLINKS |
+  InitFlag.NO_OPENDIR_SUPPORT;
+
 export const FOPEN_KEEP_CACHE = 1 << 1;
+export const FOPEN_CACHE_DIR = 1 << 3;
 
 export const IN_HEADER_SIZE = 40;
 export const OUT_HEADER_SIZE = 16;
@@ -150,8 +171,7 @@ export function initReply(unique: bigint, kernel: InitIn, maxPages: number): Buf
   dv.setUint32(o + 0, FUSE_KERNEL_VERSION, true);
   dv.setUint32(o + 4, Math.min(FUSE_KERNEL_MINOR, kernel.minor), true);
   dv.setUint32(o + 8, kernel.maxReadahead, true);
-  const want = InitFlag.ASYNC_READ | InitFlag.BIG_WRITES | InitFlag.PARALLEL_DIROPS | InitFlag.MAX_PAGES | InitFlag.CACHE_SYMLINKS;
-  dv.setUint32(o + 12, want & kernel.flags, true);
+  dv.setUint32(o + 12, WANTED_INIT_FLAGS & kernel.flags, true);
   dv.setUint16(o + 16, 16, true); // max_background
   dv.setUint16(o + 18, 12, true); // congestion_threshold
   dv.setUint32(o + 20, 4096, true); // max_write: read-only, nothing is written
@@ -193,15 +213,18 @@ export function parseListXattr(body: Uint8Array): number {
   return new Cursor(body, 'fuse').u32le('size');
 }
 
-export function entryReply(unique: bigint, nodeid: number, attr: Attr | null, validSec: number): Buffer {
-  const { buf, dv } = reply(unique, ENTRY_OUT_SIZE);
-  const o = OUT_HEADER_SIZE;
-  // nodeid 0 with a timeout is a cached negative entry
+/** fuse_entry_out at `o`; nodeid 0 with a timeout is a cached negative entry */
+export function writeEntry(dv: DataView, o: number, nodeid: number, attr: Attr | null, validSec: number): void {
   dv.setBigUint64(o + 0, BigInt(nodeid), true);
   dv.setBigUint64(o + 8, 0n, true); // generation
   dv.setBigUint64(o + 16, BigInt(validSec), true); // entry_valid
   dv.setBigUint64(o + 24, BigInt(validSec), true); // attr_valid
   if (attr) writeAttr(dv, o + 40, attr);
+}
+
+export function entryReply(unique: bigint, nodeid: number, attr: Attr | null, validSec: number): Buffer {
+  const { buf, dv } = reply(unique, ENTRY_OUT_SIZE);
+  writeEntry(dv, OUT_HEADER_SIZE, nodeid, attr, validSec);
   return buf;
 }
 
@@ -254,3 +277,6 @@ export function writeDirent(dv: DataView, buf: Uint8Array, at: number, e: { ino:
   buf.set(e.name, at + DIRENT_HEADER_SIZE);
   return at + direntSize(e.name.length);
 }
+
+/** Size of one fuse_direntplus (entry_out + dirent + name), padded to 8 bytes. */
+export const direntPlusSize = (nameLen: number) => ENTRY_OUT_SIZE + direntSize(nameLen);

@@ -16,6 +16,8 @@ const READERS = 2;
 
 export interface FuseServer {
   fs: ViewFs;
+  /** requests answered, by opcode (for diagnosing round trips) */
+  counts: Map<number, number>;
   /** resolves when the kernel answers INIT */
   ready: Promise<void>;
   /** resolves when the connection ends (unmounted, or the daemon was asked to stop) */
@@ -53,6 +55,7 @@ export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: st
     read: (o, b, at, len, pos) => reader.read(o, b, at, len, pos),
   });
   let closed = false;
+  const counts = new Map<number, number>();
   let live = READERS;
   let onReady!: () => void;
   let onDone!: () => void;
@@ -85,6 +88,7 @@ export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: st
       }
       try {
         const req = parseRequest(buf.subarray(0, n));
+        counts.set(req.opcode, (counts.get(req.opcode) ?? 0) + 1);
         let out: Buffer | null;
         try {
           out = view.handle(req);
@@ -106,6 +110,7 @@ export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: st
   for (let i = 0; i < READERS; i++) loop(Buffer.alloc(REQUEST_BUFFER));
   return {
     fs: view,
+    counts,
     ready,
     done,
     close() {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TreeNode } from '../model.js';
 import { ViewFs } from './viewfs.js';
-import { Op, parseRequest } from './protocol.js';
+import { FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE, InitFlag, Op, parseRequest } from './protocol.js';
 
 const enc = new TextEncoder();
 const nodes: TreeNode[] = [
@@ -82,5 +82,77 @@ describe('ViewFs', () => {
     const open = Buffer.alloc(8);
     open.writeUInt32LE(1, 0); // O_WRONLY
     expect(handle(v, request(Op.OPEN, a, open)).readInt32LE(4)).toBe(-30);
+  });
+
+  const init = (v: ViewFs, flags: number) => {
+    const b = Buffer.alloc(16);
+    b.writeUInt32LE(7, 0);
+    b.writeUInt32LE(38, 4);
+    b.writeUInt32LE(128 * 1024, 8);
+    b.writeUInt32LE(flags >>> 0, 12);
+    return handle(v, request(Op.INIT, 0, b));
+  };
+
+  it('asks only for the INIT flags the kernel offers, and drops OPEN/OPENDIR/FLUSH with ENOSYS when it may', () => {
+    const v = view();
+    const out = init(v, InitFlag.NO_OPEN_SUPPORT | InitFlag.NO_OPENDIR_SUPPORT | InitFlag.DO_READDIRPLUS | (1 << 2));
+    expect(out.readUInt32LE(16 + 12)).toBe(InitFlag.NO_OPEN_SUPPORT | InitFlag.NO_OPENDIR_SUPPORT | InitFlag.DO_READDIRPLUS);
+    const a = lookup(v, 1, 'a').nodeid;
+    expect(handle(v, request(Op.OPEN, a, Buffer.alloc(8))).readInt32LE(4)).toBe(-38);
+    expect(handle(v, request(Op.OPENDIR, 1, Buffer.alloc(8))).readInt32LE(4)).toBe(-38);
+    expect(handle(v, request(Op.FLUSH, a, Buffer.alloc(24))).readInt32LE(4)).toBe(-38);
+    // a write open is still refused before ENOSYS could make the kernel skip OPEN
+    const wr = Buffer.alloc(8);
+    wr.writeUInt32LE(2, 0);
+    expect(handle(v, request(Op.OPEN, a, wr)).readInt32LE(4)).toBe(-30);
+    // an older kernel without NO_OPEN_SUPPORT gets real opens that keep the page cache
+    const old = view();
+    init(old, 0);
+    const o = handle(old, request(Op.OPENDIR, 1, Buffer.alloc(8)));
+    expect(o.readInt32LE(4)).toBe(0);
+    expect(o.readUInt32LE(16 + 8)).toBe(FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR);
+  });
+
+  it('answers READDIRPLUS with each entry\'s lookup reply (nodeid 0 for . and ..)', () => {
+    const v = view();
+    const r = Buffer.alloc(40);
+    r.writeUInt32LE(4096, 16);
+    const out = handle(v, request(Op.READDIRPLUS, 1, r));
+    const got: { name: string; nodeid: number; ino: number; mode: number; off: number }[] = [];
+    for (let p = 16; p < out.length; ) {
+      const nodeid = Number(out.readBigUInt64LE(p));
+      const mode = out.readUInt32LE(p + 40 + 60);
+      const d = p + 128;
+      const len = out.readUInt32LE(d + 16);
+      got.push({ name: out.subarray(d + 24, d + 24 + len).toString(), nodeid, ino: Number(out.readBigUInt64LE(d)), mode, off: Number(out.readBigUInt64LE(d + 8)) });
+      p = d + ((24 + len + 7) & ~7);
+    }
+    expect(got.map((g) => g.name)).toEqual(['.', '..', 'a', 'b', 'd']);
+    expect(got.slice(0, 2).map((g) => g.nodeid)).toEqual([0, 0]);
+    for (const g of got.slice(2)) {
+      const l = lookup(v, 1, g.name);
+      expect(g.nodeid).toBe(l.nodeid);
+      expect(g.ino).toBe(l.nodeid);
+      expect(g.mode).toBe(l.mode);
+    }
+    expect(got.map((g) => g.off)).toEqual([1, 2, 3, 4, 5]);
+    // a buffer too small for one more entry stops there; the next call resumes by offset
+    const small = Buffer.alloc(40);
+    small.writeBigUInt64LE(2n, 8);
+    small.writeUInt32LE(2 * (128 + 32), 16);
+    expect(handle(v, request(Op.READDIRPLUS, 1, small)).length).toBe(16 + 2 * (128 + 32));
+  });
+
+  it('answers GETXATTR/LISTXATTR with ENOSYS when no node has xattrs, so the kernel stops asking', () => {
+    const bare = new ViewFs(
+      nodes.map(({ xattrs: _x, ...n }) => n),
+      { read: () => 0 },
+    );
+    const xin = Buffer.alloc(8);
+    xin.writeUInt32LE(64, 0);
+    expect(handle(bare, request(Op.GETXATTR, 1, Buffer.concat([xin, Buffer.from('security.selinux\0')]))).readInt32LE(4)).toBe(-38);
+    expect(handle(bare, request(Op.LISTXATTR, 1, xin)).readInt32LE(4)).toBe(-38);
+    // with xattrs somewhere, a node without one says ENODATA
+    expect(handle(view(), request(Op.GETXATTR, 1, Buffer.concat([xin, Buffer.from('security.selinux\0')]))).readInt32LE(4)).toBe(-61);
   });
 });

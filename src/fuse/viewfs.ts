@@ -48,6 +48,11 @@ export class ViewFs {
   private readonly totalBlocks: number;
   readonly maxPages = 256;
   initialized = false;
+  /** the kernel drops OPEN/OPENDIR (and their RELEASE) after one ENOSYS */
+  private noOpen = false;
+  private noOpenDir = false;
+  /** a tree without any xattr answers GETXATTR with ENOSYS once, and the kernel stops asking */
+  private readonly anyXattrs: boolean;
 
   constructor(
     nodes: readonly TreeNode[],
@@ -90,6 +95,7 @@ export class ViewFs {
       if (n.type === 'dir') dir.attr.nlink++;
     }
     this.totalBlocks = blocks;
+    this.anyXattrs = this.inodes.some((i) => i?.xattrNames !== undefined);
   }
 
   get inodeCount(): number {
@@ -107,6 +113,8 @@ export class ViewFs {
       case P.Op.INIT: {
         const k = P.parseInit(req.body);
         this.initialized = true;
+        this.noOpen = (k.flags & P.InitFlag.NO_OPEN_SUPPORT) !== 0;
+        this.noOpenDir = (k.flags & P.InitFlag.NO_OPENDIR_SUPPORT) !== 0;
         if (k.major !== P.FUSE_KERNEL_VERSION) return P.errorReply(u, EIO);
         return P.initReply(u, k, this.maxPages);
       }
@@ -136,25 +144,32 @@ export class ViewFs {
         if (ino.node.type === 'dir') return P.errorReply(u, EISDIR);
         const flags = new DataView(req.body.buffer, req.body.byteOffset, req.body.byteLength).getUint32(0, true);
         if ((flags & 3) !== 0 || flags & 0o1000) return P.errorReply(u, EROFS); // O_WRONLY/O_RDWR/O_TRUNC
+        if (this.noOpen) return P.errorReply(u, ENOSYS);
         return P.openReply(u, 0, P.FOPEN_KEEP_CACHE);
       }
       case P.Op.OPENDIR:
         if (!ino.children) return P.errorReply(u, ENOTDIR);
-        return P.openReply(u, 0, P.FOPEN_KEEP_CACHE);
+        if (this.noOpenDir) return P.errorReply(u, ENOSYS);
+        return P.openReply(u, 0, P.FOPEN_KEEP_CACHE | P.FOPEN_CACHE_DIR);
       case P.Op.READ:
         return this.read(u, ino, P.parseRead(req.body));
       case P.Op.READDIR:
-        return this.readdir(u, ino, P.parseRead(req.body));
+        return this.readdir(u, ino, P.parseRead(req.body), false);
+      case P.Op.READDIRPLUS:
+        return this.readdir(u, ino, P.parseRead(req.body), true);
       case P.Op.RELEASE:
       case P.Op.RELEASEDIR:
-      case P.Op.FLUSH:
         return P.reply(u, 0).buf;
+      case P.Op.FLUSH:
+        // nothing is ever dirty: ENOSYS makes the kernel stop sending FLUSH on close
+        return P.errorReply(u, ENOSYS);
       case P.Op.ACCESS:
         // default_permissions: the kernel already checked the mode bits
         return P.reply(u, 0).buf;
       case P.Op.STATFS:
         return P.statfsReply(u, { blocks: this.totalBlocks, files: this.inodeCount });
       case P.Op.GETXATTR: {
+        if (!this.anyXattrs) return P.errorReply(u, ENOSYS);
         const { size, name } = P.parseXattrIn(req.body);
         const v = ino.node.xattrs?.[Buffer.from(name).toString('utf8')];
         if (!v) return P.errorReply(u, ENODATA);
@@ -163,6 +178,7 @@ export class ViewFs {
         return P.bytesReply(u, v);
       }
       case P.Op.LISTXATTR: {
+        if (!this.anyXattrs) return P.errorReply(u, ENOSYS);
         const size = P.parseListXattr(req.body);
         const names = ino.xattrNames ?? new Uint8Array(0);
         if (size === 0) return P.u32Reply(u, names.length);
@@ -186,7 +202,8 @@ export class ViewFs {
     return n === want ? buf : P.finish(buf, P.OUT_HEADER_SIZE + n);
   }
 
-  private readdir(u: bigint, ino: Inode, r: P.ReadIn): Buffer {
+  /** READDIR, or READDIRPLUS: each entry also carries its lookup reply, so `ls -l` needs no LOOKUP */
+  private readdir(u: bigint, ino: Inode, r: P.ReadIn, plus: boolean): Buffer {
     if (!ino.entries) return P.errorReply(u, ENOTDIR);
     const { buf, dv } = P.reply(u, r.size);
     let at = P.OUT_HEADER_SIZE;
@@ -199,8 +216,14 @@ export class ViewFs {
           : i === 1
             ? { name: DOTDOT, ino: ino.parent }
             : ino.entries[i - 2]!;
-      if (at + P.direntSize(e.name.length) > end) break;
+      const size = plus ? P.direntPlusSize(e.name.length) : P.direntSize(e.name.length);
+      if (at + size > end) break;
       const target = this.inodes[e.ino]!;
+      if (plus) {
+        // the kernel skips "." and ".."; nodeid 0 says "no entry to instantiate"
+        P.writeEntry(dv, at, i < 2 ? 0 : e.ino, i < 2 ? null : target.attr, VALID_SEC);
+        at += P.ENTRY_OUT_SIZE;
+      }
       at = P.writeDirent(dv, buf, at, { ino: e.ino, off: i + 1, type: DT[target.node.type], name: e.name });
     }
     return P.finish(buf, at);
