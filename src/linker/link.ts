@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import type { DepEntry, FileEntry } from '../model.js';
+import type { FileEntry } from '../model.js';
 import { WeldError, notFound } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { nevra } from '../store/store.js';
-import type { PackageRow, StoredHeader } from '../store/catalog.js';
+import type { LinkData, PackageRow, StoredHeader } from '../store/catalog.js';
 import { loadVariant, type Variant } from './variant.js';
 import { mergePackages } from './merge.js';
 import { applyActions, type ActionsReport } from './actions/apply.js';
@@ -23,7 +23,10 @@ export interface LinkOptions {
 
 export interface LinkedPackage {
   row: PackageRow;
-  header: StoredHeader;
+  /** the full header, decoded on first access (the SBOM wants it; linking does not) */
+  readonly header: StoredHeader;
+  /** scriptlet actions, file actions and build time, from the catalog's link index */
+  link: LinkData;
   files: FileEntry[];
 }
 
@@ -49,10 +52,9 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   const variant = typeof opts.variant === 'string' ? await loadVariant(opts.variant) : opts.variant;
   const lock = opts.lock ? readLock(opts.lock) : null;
   if (lock && lock.format !== variant.format) throw new WeldError('conflict', 'E_LOCK', `Lock ${opts.lock} is for ${lock.format} packages, variant ${variant.name} takes ${variant.format}`);
-  const rows = store.catalog.listPackages().filter((r) => r.format === variant.format);
   let chosen: PackageRow[];
-  let headers = new Map<number, StoredHeader>();
   if (lock) {
+    const rows = store.catalog.listPackages().filter((r) => r.format === variant.format);
     const byDigest = new Map(rows.map((r) => [r.source_digest, r]));
     const missing = lock.packages.filter((p) => !byDigest.has(p.digest));
     if (missing.length) {
@@ -60,44 +62,51 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     }
     chosen = lock.packages.map((p) => byDigest.get(p.digest)!);
   } else {
-    if (!rows.length) throw notFound(`The store has no ${variant.format} packages; import some first (variant ${variant.name} takes ${variant.format})`);
+    // one query over the link index: no header or tree is decoded to resolve
+    const index = store.catalog.resolverIndex(variant.format);
+    if (!index.length) throw notFound(`The store has no ${variant.format} packages; import some first (variant ${variant.name} takes ${variant.format})`);
     const { resolve } = await import('./resolve.js');
-    headers = new Map(rows.map((r) => [r.id, store.catalog.header(r.id)]));
-    const universe = rows.map((r) => {
-      const h = headers.get(r.id)!;
-      return {
-        key: String(r.id),
-        format: r.format,
-        name: r.name,
-        epoch: r.epoch,
-        version: r.version,
-        release: r.release,
-        arch: r.arch,
-        provides: h.provides as DepEntry[],
-        requires: h.requires as DepEntry[],
-        preDepends: h.preDepends as DepEntry[],
-        conflicts: h.conflicts as DepEntry[],
-        // file provides only matter for rpm; reading trees costs, so only then
-        files: r.format === 'rpm' ? store.catalog.tree(r.id).map((f) => f.path) : [],
-      };
-    });
+    const universe = index.map(({ row: r, entry: e }) => ({
+      key: String(r.id),
+      format: r.format,
+      name: r.name,
+      epoch: r.epoch,
+      version: r.version,
+      release: r.release,
+      arch: r.arch,
+      provides: e.provides,
+      requires: e.requires,
+      preDepends: e.preDepends,
+      conflicts: e.conflicts,
+      files: e.files,
+    }));
     const roots = opts.roots ?? variant.packages;
     const res = resolve(universe, roots, { format: variant.format, arch: variant.arch, prefer: Object.values(variant.prefer) });
-    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    const byId = new Map(index.map(({ row }) => [String(row.id), row]));
     chosen = res.packages.map((p) => byId.get(p.key)!);
   }
   chosen.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
   t = lap(opts.timing, 'resolve', t);
 
-  // headers the resolver already decoded are reused
-  const packages: LinkedPackage[] = chosen.map((row) => ({ row, header: headers.get(row.id) ?? store.catalog.header(row.id), files: store.catalog.tree(row.id) }));
+  const catalog = store.catalog;
+  const packages: LinkedPackage[] = chosen.map((row) => {
+    let header: StoredHeader | undefined;
+    return {
+      row,
+      get header() {
+        return (header ??= catalog.header(row.id));
+      },
+      link: catalog.linkData(row.id),
+      files: catalog.tree(row.id),
+    };
+  });
   t = lap(opts.timing, 'load', t);
   const epoch =
     opts.sourceDateEpoch ??
     (process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) : undefined) ??
     lock?.sourceDateEpoch ??
     // deb headers carry no build time: the newest file mtime is just as deterministic
-    packages.reduce((m, p) => p.files.reduce((mm, f) => Math.max(mm, f.mtime), Math.max(m, p.header.buildTime ?? 0)), 0);
+    packages.reduce((m, p) => p.files.reduce((mm, f) => Math.max(mm, f.mtime), Math.max(m, p.link.buildTime ?? 0)), 0);
   if (!Number.isInteger(epoch) || epoch < 0) throw new WeldError('usage', 'E_USAGE', `SOURCE_DATE_EPOCH must be a non-negative integer`, {}, 2);
 
   const merged = mergePackages(
@@ -107,16 +116,20 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   const tree = merged.tree;
   t = lap(opts.timing, 'merge', t);
 
+  // ldconfig reads a library once per name that reaches it (soname links, ldconfig itself): read each object once
+  const objects = new Map<string, Uint8Array>();
   const read = (p: string): Uint8Array | undefined => {
     const n = tree.get(p);
     if (!n || n.type !== 'file') return undefined;
     if (n.data) return n.data;
-    if (n.object) return store.readObject(n.object);
-    return new Uint8Array(0);
+    if (!n.object) return new Uint8Array(0);
+    let b = objects.get(n.object);
+    if (!b) objects.set(n.object, (b = store.readObject(n.object)));
+    return b;
   };
   const { report, accounts } = await applyActions(
     tree,
-    packages.map((p) => ({ nevra: nevra(p.row), scriptlets: p.header.scriptlets, fileActions: p.header.fileActions ?? [] })),
+    packages.map((p) => ({ nevra: nevra(p.row), scriptlets: p.link.scriptlets, fileActions: p.link.fileActions })),
     variant,
     { users: lock?.users ?? {}, groups: lock?.groups ?? {} },
     read,

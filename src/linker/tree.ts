@@ -19,6 +19,8 @@ export function modeOf(type: FileType, perm: number): number {
   return S_IF[type] | (perm & 0o7777);
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** The merged tree: one node per path, every ancestor a directory. */
 export class LinkTree {
   readonly nodes = new Map<string, LinkNode>();
@@ -35,6 +37,10 @@ export class LinkTree {
 
   /** Creates missing ancestors as root-owned 0755 directories; a non-directory ancestor is an error. */
   ensureParents(p: string, origin: string): void {
+    // common case: the parent exists, and so (every ancestor being a directory) do all ancestors
+    const slash = p.lastIndexOf('/');
+    if (slash > 0 && this.nodes.get(p.slice(0, slash))?.type === 'dir') return;
+    if (slash === 0) return;
     const parts = p.split('/').filter(Boolean);
     let cur = '';
     for (let i = 0; i < parts.length - 1; i++) {
@@ -78,7 +84,11 @@ export class LinkTree {
 
   /** Nodes sorted by path bytes: parents before children, '/' first. */
   sorted(): LinkNode[] {
-    const keyed = [...this.nodes.values()].map((n) => ({ n, k: n.pathBytes ? Buffer.from(n.pathBytes) : Buffer.from(n.path) }));
+    const nodes = [...this.nodes.values()];
+    // UTF-8 byte order is code point order, which JS string order matches unless a surrogate is involved;
+    // raw (non-UTF-8) paths sort by their bytes, not by their \xNN spelling
+    if (nodes.every((n) => !n.pathBytes && !SURROGATE.test(n.path))) return nodes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const keyed = nodes.map((n) => ({ n, k: n.pathBytes ? Buffer.from(n.pathBytes) : Buffer.from(n.path) }));
     keyed.sort((a, b) => Buffer.compare(a.k, b.k));
     return keyed.map((x) => x.n);
   }

@@ -1,16 +1,18 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { Packr } from 'msgpackr';
-import type { Action, DepEntry, FileEntry, PackageFormat, PackageMeta } from '../model.js';
+import type { Packr } from 'msgpackr';
+import type { Action, DepEntry, FileEntry, PackageFormat, PackageMeta, Scriptlet } from '../model.js';
 import { parseRichDep } from '../formats/rpm/richdep.js';
 
 const require = createRequire(import.meta.url);
 
 const SCHEMA_VERSION = 1;
-// records: each object shape's keys are written once per blob, not once per file
-const packr = new Packr({ useRecords: true, moreTypes: false });
-const pack = (v: unknown) => packr.pack(v);
-const unpack = (b: Buffer) => packr.unpack(b);
+// records: each object shape's keys are written once per blob, not once per file.
+// Loaded on first use: msgpackr and its native extractor cost ~40 ms to load, and a link reads JSON only.
+let packr: Packr | null = null;
+const codec = (): Packr => (packr ??= new (require('msgpackr') as typeof import('msgpackr')).Packr({ useRecords: true, moreTypes: false }));
+const pack = (v: unknown) => codec().pack(v);
+const unpack = (b: Buffer) => codec().unpack(b);
 
 /** Normalised catalog; `trees` holds each package's file list as one msgpack blob for the linker. */
 const SCHEMA = `
@@ -76,6 +78,11 @@ CREATE TABLE IF NOT EXISTS trees (
   pkg INTEGER PRIMARY KEY REFERENCES packages(id) ON DELETE CASCADE,
   blob BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS link_index (
+  pkg INTEGER PRIMARY KEY REFERENCES packages(id) ON DELETE CASCADE,
+  resolver TEXT NOT NULL,
+  link TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS verity_leaves (
   object TEXT NOT NULL, salt TEXT NOT NULL, digests BLOB NOT NULL,
   PRIMARY KEY (object, salt)
@@ -97,6 +104,27 @@ export interface PackageRow {
   installed_size: number;
 }
 
+/** What the resolver needs of a package (link_index.resolver, JSON). */
+export interface ResolverEntry {
+  provides: DepEntry[];
+  requires: DepEntry[];
+  preDepends: DepEntry[];
+  conflicts: DepEntry[];
+  /** rpm only (file provides); [] for deb */
+  files: string[];
+}
+
+/** What applying actions needs of a package (link_index.link, JSON): scriptlets without their bodies. */
+export interface LinkData {
+  buildTime: number | null;
+  scriptlets: Scriptlet[];
+  fileActions: { source: string; actions: Action[] }[];
+}
+
+/** Columns of `packages` a PackageRow carries: everything but the header blob. */
+const ROW_COLUMNS = `id, format, name, epoch, version, release, arch, source_digest, source_name, source_size, summary, license, url, vendor,
+  build_time, installed_size, payload_compressor, format_version, file_count, imported_at`;
+
 /** Package metadata without files, as stored in `packages.header`. */
 export type StoredHeader = Omit<PackageMeta, 'files'> & { fileActions?: { source: string; actions: Action[] }[] };
 
@@ -116,6 +144,7 @@ export class Catalog {
         this.db.exec(SCHEMA);
         const v = this.getMeta('schema_version');
         if (v === undefined) this.setMeta('schema_version', String(SCHEMA_VERSION));
+        this.backfillLinkIndex();
         this.db.exec('COMMIT');
       } catch (e) {
         this.db.exec('ROLLBACK');
@@ -138,12 +167,12 @@ export class Catalog {
   }
 
   findBySourceDigest(digest: string): PackageRow | undefined {
-    return this.db.prepare('SELECT * FROM packages WHERE source_digest = ?').get(digest) as PackageRow | undefined;
+    return this.db.prepare(`SELECT ${ROW_COLUMNS} FROM packages WHERE source_digest = ?`).get(digest) as PackageRow | undefined;
   }
 
   findByIdentity(m: Pick<PackageMeta, 'format' | 'name' | 'epoch' | 'version' | 'release' | 'arch'>): PackageRow | undefined {
     return this.db
-      .prepare('SELECT * FROM packages WHERE format = ? AND name = ? AND epoch IS ? AND version = ? AND release = ? AND arch = ?')
+      .prepare(`SELECT ${ROW_COLUMNS} FROM packages WHERE format = ? AND name = ? AND epoch IS ? AND version = ? AND release = ? AND arch = ?`)
       .get(m.format, m.name, m.epoch, m.version, m.release, m.arch) as PackageRow | undefined;
   }
 
@@ -208,27 +237,63 @@ export class Catalog {
       const insSig = this.db.prepare('INSERT INTO signatures (pkg, idx, tag, kind, hash_algo, key_id) VALUES (?,?,?,?,?,?)');
       meta.signatures.forEach((s, i) => insSig.run(id, i, s.tag, s.kind, s.hashAlgo, s.keyId));
       this.db.prepare('INSERT INTO trees (pkg, blob) VALUES (?, ?)').run(id, packTree(files));
+      this.insertLinkIndex(id, stored, files);
       return { id, added: true };
     });
     return tx.immediate();
   }
 
   listPackages(): PackageRow[] {
-    return this.db.prepare('SELECT * FROM packages ORDER BY name, format, epoch, version, release, arch').all() as PackageRow[];
+    return this.db.prepare(`SELECT ${ROW_COLUMNS} FROM packages ORDER BY name, format, epoch, version, release, arch`).all() as PackageRow[];
   }
 
   packagesNamed(name: string): PackageRow[] {
-    return this.db.prepare('SELECT * FROM packages WHERE name = ? ORDER BY format, version, release, arch').all(name) as PackageRow[];
+    return this.db.prepare(`SELECT ${ROW_COLUMNS} FROM packages WHERE name = ? ORDER BY format, version, release, arch`).all(name) as PackageRow[];
+  }
+
+  /** Every package of a format with its resolver entry, in one query (no header is decoded). */
+  resolverIndex(format: PackageFormat): { row: PackageRow; entry: ResolverEntry }[] {
+    const rows = this.db
+      .prepare(`SELECT ${ROW_COLUMNS}, (SELECT resolver FROM link_index WHERE pkg = packages.id) AS resolver FROM packages WHERE format = ? ORDER BY name, format, epoch, version, release, arch`)
+      .all(format) as (PackageRow & { resolver: string | null })[];
+    return rows.map(({ resolver, ...row }) => ({ row, entry: resolver !== null ? (JSON.parse(resolver) as ResolverEntry) : resolverEntry(this.header(row.id), () => this.tree(row.id)) }));
+  }
+
+  /** What applying actions needs of a package, without decoding its header when the index has it. */
+  linkData(pkg: number): LinkData {
+    const r = this.stmt('SELECT link FROM link_index WHERE pkg = ?').get(pkg) as { link: string } | undefined;
+    return r ? (JSON.parse(r.link) as LinkData) : linkData(this.header(pkg));
+  }
+
+  // a link reads ~3 statements per package: prepare each once
+  private readonly stmts = new Map<string, BetterSqlite3.Statement>();
+  private stmt(sql: string): BetterSqlite3.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s;
   }
 
   header(pkg: number): StoredHeader {
-    const r = this.db.prepare('SELECT header FROM packages WHERE id = ?').get(pkg) as { header: Buffer };
+    const r = this.stmt('SELECT header FROM packages WHERE id = ?').get(pkg) as { header: Buffer };
     return unpack(r.header) as StoredHeader;
   }
 
   tree(pkg: number): FileEntry[] {
-    const r = this.db.prepare('SELECT blob FROM trees WHERE pkg = ?').get(pkg) as { blob: Buffer } | undefined;
+    const r = this.stmt('SELECT blob FROM trees WHERE pkg = ?').get(pkg) as { blob: Buffer | string } | undefined;
     return r ? unpackTree(r.blob) : [];
+  }
+
+  /** Index rows for one package; called inside insertPackage's transaction. */
+  private insertLinkIndex(id: number, header: StoredHeader, files: FileEntry[]): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO link_index (pkg, resolver, link) VALUES (?, ?, ?)')
+      .run(id, JSON.stringify(resolverEntry(header, () => files)), JSON.stringify(linkData(header)));
+  }
+
+  /** Stores written before link_index existed get their rows once, on the first writable open. */
+  private backfillLinkIndex(): void {
+    const missing = this.db.prepare('SELECT id FROM packages WHERE id NOT IN (SELECT pkg FROM link_index)').all() as { id: number }[];
+    for (const { id } of missing) this.insertLinkIndex(id, this.header(id), this.tree(id));
   }
 
   /** Every (object, size) the catalog refers to. */
@@ -249,12 +314,121 @@ function richJson(name: string): string | null {
   }
 }
 
-/** Compact tree blob, one per package: the linker reads one blob, not thousands of rows. */
-function packTree(files: FileEntry[]): Buffer {
-  return pack({ v: 1, files });
+function resolverEntry(h: StoredHeader, files: () => FileEntry[]): ResolverEntry {
+  return {
+    provides: h.provides,
+    requires: h.requires,
+    preDepends: h.preDepends,
+    conflicts: h.conflicts,
+    files: h.format === 'rpm' ? files().map((f) => f.path) : [],
+  };
 }
 
-function unpackTree(b: Buffer): FileEntry[] {
-  const t = unpack(b) as { v: number; files: FileEntry[] };
-  return t.files;
+function linkData(h: StoredHeader): LinkData {
+  return {
+    buildTime: h.buildTime ?? null,
+    // bodies are for show and the classifier; the linker applies the actions only
+    scriptlets: h.scriptlets.map((s) => ({ ...s, body: '' })),
+    fileActions: h.fileActions ?? [],
+  };
+}
+
+/**
+ * Tree blob, one per package: the linker reads one blob, not thousands of rows.
+ * v2 is columnar JSON text (JSON.parse is the fastest decoder a cold process has,
+ * and keys are written once per column); v1 msgpack blobs are still read.
+ */
+interface TreeColumns {
+  v: 2;
+  path: string[];
+  type: FileEntry['type'][];
+  mode: number[];
+  user: string[];
+  group: string[];
+  uid: (number | null)[];
+  gid: (number | null)[];
+  size: number[];
+  mtime: number[];
+  digest: string[];
+  digestAlgo: string[];
+  target: string[];
+  /** comma-joined */
+  flags: string[];
+  caps: string[];
+  object: string[];
+  /** sparse columns: index → value */
+  pathBytes?: Record<number, string>;
+  hardlink?: Record<number, number>;
+  rdev?: Record<number, [number, number | undefined]>;
+  xattrs?: Record<number, Record<string, string>>;
+}
+
+const b64 = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+
+export function packTree(files: FileEntry[]): string {
+  const t: TreeColumns = {
+    v: 2, path: [], type: [], mode: [], user: [], group: [], uid: [], gid: [], size: [], mtime: [],
+    digest: [], digestAlgo: [], target: [], flags: [], caps: [], object: [],
+  };
+  files.forEach((f, i) => {
+    t.path.push(f.path);
+    t.type.push(f.type);
+    t.mode.push(f.mode);
+    t.user.push(f.user);
+    t.group.push(f.group);
+    t.uid.push(f.uid ?? null);
+    t.gid.push(f.gid ?? null);
+    t.size.push(f.size);
+    t.mtime.push(f.mtime);
+    t.digest.push(f.digest);
+    t.digestAlgo.push(f.digestAlgo);
+    t.target.push(f.target);
+    t.flags.push(f.flags.join(','));
+    t.caps.push(f.caps);
+    t.object.push(f.object);
+    if (f.pathBytes) (t.pathBytes ??= {})[i] = b64(f.pathBytes);
+    if (f.hardlink !== undefined) (t.hardlink ??= {})[i] = f.hardlink;
+    if (f.rdevMajor !== undefined) (t.rdev ??= {})[i] = [f.rdevMajor, f.rdevMinor];
+    if (f.xattrs) (t.xattrs ??= {})[i] = Object.fromEntries(Object.entries(f.xattrs).map(([k, v]) => [k, b64(v)]));
+  });
+  return JSON.stringify(t);
+}
+
+export function unpackTree(b: Buffer | string): FileEntry[] {
+  if (typeof b !== 'string') return (unpack(b) as { v: number; files: FileEntry[] }).files;
+  const t = JSON.parse(b) as TreeColumns;
+  const out: FileEntry[] = new Array(t.path.length);
+  for (let i = 0; i < t.path.length; i++) {
+    const f: FileEntry = {
+      path: t.path[i]!,
+      type: t.type[i]!,
+      mode: t.mode[i]!,
+      user: t.user[i]!,
+      group: t.group[i]!,
+      size: t.size[i]!,
+      mtime: t.mtime[i]!,
+      digest: t.digest[i]!,
+      digestAlgo: t.digestAlgo[i]!,
+      target: t.target[i]!,
+      flags: t.flags[i] ? t.flags[i]!.split(',') : [],
+      caps: t.caps[i]!,
+      object: t.object[i]!,
+    };
+    if (t.uid[i] !== null) f.uid = t.uid[i]!;
+    if (t.gid[i] !== null) f.gid = t.gid[i]!;
+    const pb = t.pathBytes?.[i];
+    if (pb !== undefined) f.pathBytes = unb64(pb);
+    const hl = t.hardlink?.[i];
+    if (hl !== undefined) f.hardlink = hl;
+    const rd = t.rdev?.[i];
+    if (rd) {
+      f.rdevMajor = rd[0];
+      if (rd[1] !== undefined) f.rdevMinor = rd[1];
+    }
+    const xa = t.xattrs?.[i];
+    if (xa) f.xattrs = Object.fromEntries(Object.entries(xa).map(([k, v]) => [k, unb64(v)]));
+    out[i] = f;
+  }
+  return out;
 }
