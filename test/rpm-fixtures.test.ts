@@ -7,7 +7,7 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, r
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRpm } from '../src/importer/rpm.js';
 import type { ContentSink, Dep, FileEntry, PackageMeta } from '../src/model.js';
 import { blake3, blake3Hex } from '../src/store/hash.js';
@@ -18,9 +18,9 @@ import { ROOT, run } from './helpers/tools.js';
 const CACHE = path.join(ROOT, 'fixtures/.cache/rpm');
 const SPARSE = 'weld-sparse-1.0-1.noarch.rpm';
 
-beforeAll(() => {
-  run('bash', [path.join(ROOT, 'scripts/build-fixtures.sh')], { stdio: ['ignore', 'ignore', 'pipe'] });
-}, 600_000);
+// built while the file is collected, not in beforeAll: the test table below
+// lists the fixtures, so they must exist before the tests are declared
+run('bash', [path.join(ROOT, 'scripts/build-fixtures.sh')], { stdio: ['ignore', 'ignore', 'pipe'] });
 
 // ---- the oracle: rpm --qf with every value shell-escaped ------------------
 
