@@ -97,8 +97,8 @@ async function replaceStale(mp: string, helper: string, verbose: boolean): Promi
   if (top.fsType !== 'fuse.weld') throw conflict(`${mp} already has a ${top.fsType} mount; not mounting over it`, { mountPoint: mp });
   let alive = true;
   try {
-    // not stat: the kernel answers that from its attribute cache; opendir always asks the server
-    fs.readdirSync(mp);
+    // statfs always reaches the server; stat and readdir are answered from the kernel's caches
+    fs.statfsSync(mp);
   } catch (e) {
     alive = (e as NodeJS.ErrnoException).code !== 'ENOTCONN';
   }
