@@ -86,7 +86,7 @@ export async function main(argv) {
 
 Debian bookworm minbase (${debs.length} packages from \`debootstrap --variant=minbase --print-debs\`),
 ${(fileBytes(debs) / 1e6).toFixed(1)} MB of .debs holding ${(debPayload / 1e6).toFixed(1)} MB of regular-file payload (sum of \`dpkg-deb -c\` sizes;
-weld counts ${(firstDeb.payloadBytes / 1e6).toFixed(1)} MB). The same set converted with \`alien --to-rpm --scripts\`: ${rpms.length} rpms
+weld counts ${(firstDeb.payloadBytes / 1e6).toFixed(1)} MB: dpkg-deb lists a hard link with size 0, weld counts its bytes again, perl-base's /usr/bin/perl5.36.0 and gzip's /bin/uncompress). The same set converted with \`alien --to-rpm --scripts\`: ${rpms.length} rpms
 (${(fileBytes(rpms) / 1e6).toFixed(1)} MB, ${(rpmPayload / 1e6).toFixed(1)} MB payload by \`rpm -qp --qf %{FILESIZES}\`; weld counts ${(firstRpm.payloadBytes / 1e6).toFixed(1)} MB)${Object.keys(failed).length ? `; alien failed on ${Object.keys(failed).join(', ')}` : ''}.
 weld imported ${firstDeb.added} debs (${firstDeb.failed} failed) and ${firstRpm.added} rpms (${firstRpm.failed} failed).
 
