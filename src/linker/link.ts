@@ -50,6 +50,7 @@ const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
 export async function link(store: Store, opts: LinkOptions): Promise<LinkResult> {
   let t = performance.now();
   const variant = typeof opts.variant === 'string' ? await loadVariant(opts.variant) : opts.variant;
+  t = lap(opts.timing, 'variant', t);
   const lock = opts.lock ? readLock(opts.lock) : null;
   if (lock && lock.format !== variant.format) throw new WeldError('conflict', 'E_LOCK', `Lock ${opts.lock} is for ${lock.format} packages, variant ${variant.name} takes ${variant.format}`);
   let chosen: PackageRow[];

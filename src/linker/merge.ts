@@ -35,6 +35,7 @@ export interface MergeResult {
 export function mergePackages(pkgs: MergeInput[], opts: MergeOptions): MergeResult {
   const tree = new LinkTree(opts.mtime);
   const excluded = matcher(opts.exclude);
+  const anyExcluded = opts.exclude.length > 0;
   let nExcluded = 0;
   let shared = 0;
   const resolved: MergeResult['resolved'] = [];
@@ -52,17 +53,17 @@ export function mergePackages(pkgs: MergeInput[], opts: MergeOptions): MergeResu
   for (const pkg of pkgs) {
     const groups = new Map<number, number>();
     for (const f of pkg.files) {
-      if (f.flags.includes('ghost')) continue;
+      if (f.flags.length && f.flags.includes('ghost')) continue;
       let p = f.path;
       if (opts.mergedUsr) {
-        if (isMergedTop(p)) {
+        if (p.lastIndexOf('/') === 0 && isMergedTop(p)) {
           if (f.type === 'dir' || (f.type === 'symlink' && f.target.replace(/^\//, '') === `usr${p}`)) continue;
           conflicts.push({ path: p, a: 'merged-usr', b: pkg.nevra, why: `is a ${f.type}, but merged /usr makes it a symlink` });
           continue;
         }
         p = usrPath(p);
       }
-      if (p !== '/' && excluded(p)) {
+      if (p !== '/' && anyExcluded && excluded(p)) {
         nExcluded++;
         continue;
       }
