@@ -69,7 +69,8 @@ async function runView(argv: string[]): Promise<number> {
   const scratch = path.join(cacheRoot(), 'views', 'mnt');
   fs.mkdirSync(scratch, { recursive: true });
 
-  const hargs = ['run', '--scratch', scratch, '--timing-fd', '3'];
+  const hargs = ['run', '--scratch', scratch];
+  if (values.timing) hargs.push('--timing-fd', '3');
   if (useFuse) {
     hargs.push('--fuse');
     for (const a of [process.execPath, path.join(DIST, 'fuse/serve.js'), view.manifestFile, view.objectsDir, JSON.stringify(mountpoints)]) hargs.push('--server', a);
@@ -91,10 +92,13 @@ async function runView(argv: string[]): Promise<number> {
   if (!env.PATH) env.PATH = DEFAULT_PATH;
   timing.prepare = Number((performance.now() - t0).toFixed(3));
   const spawnAt = performance.timeOrigin + performance.now();
-  const child = spawn(helper, hargs, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env });
+  // no pipe unless timing is asked for: a stream costs start-up time
+  const child = spawn(helper, hargs, { stdio: values.timing ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit', env });
   let helperTiming = '';
-  child.stdio[3]!.on('data', (d: Buffer) => (helperTiming += d.toString()));
-  child.stdio[3]!.on('error', () => {});
+  if (values.timing) {
+    child.stdio[3]!.on('data', (d: Buffer) => (helperTiming += d.toString()));
+    child.stdio[3]!.on('error', () => {});
+  }
   const forward = (sig: NodeJS.Signals) => () => void child.kill(sig);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   const handlers = signals.map((s) => [s, forward(s)] as const);
@@ -119,6 +123,8 @@ async function runView(argv: string[]): Promise<number> {
       timing.view = Number(((timing.cacheLookup ?? 0) + h.total!).toFixed(3));
     } catch {}
     timing.total = Number((performance.now() - t0).toFixed(3));
+    // Node's own start-up: process start to this command's first line
+    timing.nodeStart = Number(t0.toFixed(3));
     io.err(`weld: timing (ms): ${Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   }
   return status;

@@ -6,15 +6,18 @@
  *
  * The key covers the store path, the catalog's size and mtime (so an import
  * invalidates it), the variant text, the lock text and the --pkg roots. A
- * cache hit opens neither SQLite nor the manifest: it is a few stat calls.
+ * cache hit opens neither SQLite nor the manifest, and loads no node:crypto:
+ * directories are named by quickHash() of the key text, and views/<name>.key
+ * holds the text itself (meta-<name>.json: the mount points of an image),
+ * which must match exactly, so a hash collision can only cost a rebuild.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { WeldError, notFound, usageError } from '../errors.js';
 import type { Manifest } from '../linker/output/manifest.js';
 import type { MountPoint } from './tree.js';
+import { quickHash } from './hash.js';
 
 export function cacheRoot(): string {
   if (process.env.WELD_CACHE) return path.resolve(process.env.WELD_CACHE);
@@ -57,26 +60,18 @@ function readOrNull(f: string | undefined): string | null {
   }
 }
 
-/** The cache key of a view spec (cheap: stats and two small file reads). */
+/** The cache key text of a view spec (cheap: stats and two small file reads). */
 export function viewKey(spec: ViewSpec, variantFile: string | null): string {
   const db = path.join(spec.storeDir, 'catalog.db');
-  const h = crypto.createHash('sha256');
-  h.update(
-    JSON.stringify({
-      v: 1,
-      store: spec.storeDir,
-      db: statKey(db),
-      wal: statKey(db + '-wal'),
-      variant: variantFile ? (readOrNull(variantFile) ?? variantFile) : null,
-      lock: readOrNull(spec.lock),
-      roots: spec.roots ?? [],
-    }),
-  );
-  return h.digest('hex').slice(0, 32);
-}
-
-export function mountpointsDigest(mps: readonly MountPoint[]): string {
-  return crypto.createHash('sha256').update(JSON.stringify(mps)).digest('hex').slice(0, 16);
+  return JSON.stringify({
+    v: 2,
+    store: spec.storeDir,
+    db: statKey(db),
+    wal: statKey(db + '-wal'),
+    variant: variantFile ? (readOrNull(variantFile) ?? variantFile) : null,
+    lock: readOrNull(spec.lock),
+    roots: spec.roots ?? [],
+  });
 }
 
 function atomicWrite(file: string, data: Uint8Array | string): void {
@@ -104,16 +99,24 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
     const { variantPath } = await import('../linker/variant.js');
     variantFile = variantPath(spec.variant);
   }
-  const key = viewKey(spec, variantFile);
-  const dir = path.join(cacheRoot(), 'views', key);
+  const keyText = viewKey(spec, variantFile);
+  const key = quickHash(keyText);
+  const views = path.join(cacheRoot(), 'views');
+  const keyFile = path.join(views, `${key}.key`);
+  const dir = path.join(views, key);
   const manifestFile = path.join(dir, 'manifest.json');
-  const imageFile = path.join(dir, `meta-${mountpointsDigest(mountpoints)}.erofs`);
+  // images are derived from the directory's manifest: their sidecar names only the mount points
+  const mpsText = JSON.stringify(mountpoints);
+  const imageBase = path.join(dir, `meta-${quickHash(mpsText)}`);
+  const imageFile = `${imageBase}.erofs`;
+  const keyHave = readOrNull(keyFile);
+  const keyHit = keyHave === keyText;
   t = lap(timing, 'cacheLookup', t);
-  if (wantImage ? fs.existsSync(imageFile) : fs.existsSync(manifestFile)) return { dir, manifestFile, imageFile, objectsDir, built: 'none' };
+  if (keyHit && (wantImage ? readOrNull(`${imageBase}.json`) === mpsText && fs.existsSync(imageFile) : fs.existsSync(manifestFile))) return { dir, manifestFile, imageFile, objectsDir, built: 'none' };
 
   let built: PreparedView['built'] = 'image';
   let manifest: Manifest;
-  if (fs.existsSync(manifestFile)) {
+  if (keyHit && fs.existsSync(manifestFile)) {
     if (!wantImage) return { dir, manifestFile, imageFile, objectsDir, built: 'none' };
     manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
   } else {
@@ -122,14 +125,22 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
     t = performance.now();
     checkObjects(manifest, objectsDir, spec.storeDir);
     t = lap(timing, 'checkObjects', t);
+    if (keyHave !== null) {
+      // another key with this hash owned the name: never write through its alias, nor keep its images
+      if (fs.lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(dir, { force: true });
+      else if (fs.existsSync(dir)) for (const f of fs.readdirSync(dir)) if (f.startsWith('meta-')) fs.rmSync(path.join(dir, f), { force: true });
+    }
     fs.mkdirSync(dir, { recursive: true });
     atomicWrite(manifestFile, JSON.stringify(manifest));
+    atomicWrite(keyFile, keyText);
     // linking may checkpoint the catalog's WAL and so change the key: alias the new key too
-    const key2 = viewKey(spec, variantFile);
-    if (key2 !== key) {
-      const alias = path.join(cacheRoot(), 'views', key2);
+    const key2Text = viewKey(spec, variantFile);
+    const key2 = quickHash(key2Text);
+    if (key2Text !== keyText && key2 !== key) {
+      const alias = path.join(views, key2);
       try {
         fs.symlinkSync(key, alias);
+        atomicWrite(path.join(views, `${key2}.key`), key2Text);
       } catch {}
     }
   }
@@ -138,6 +149,7 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
   const image = await metadataImage(manifest, mountpoints);
   fs.mkdirSync(dir, { recursive: true });
   atomicWrite(imageFile, image);
+  atomicWrite(`${imageBase}.json`, mpsText);
   lap(timing, 'image', t);
   return { dir, manifestFile, imageFile, objectsDir, built };
 }

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WeldError, toolError } from '../errors.js';
 import { cacheRoot } from './cache.js';
+import { quickHash } from './hash.js';
 
 const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/views/native/weld-helper.c');
 
@@ -19,7 +19,7 @@ export function helperPath(): string {
   } catch {
     throw new WeldError('notfound', 'E_HELPER', `Cannot find the helper source ${SOURCE}`, {}, 125);
   }
-  const digest = crypto.createHash('sha256').update(src).digest('hex').slice(0, 16);
+  const digest = quickHash(src);
   const dir = path.join(cacheRoot(), 'native');
   const bin = path.join(dir, `weld-helper-${digest}`);
   if (fs.existsSync(bin)) return bin;

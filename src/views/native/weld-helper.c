@@ -163,7 +163,8 @@ static int run(int argc, char **argv) {
       /* the server lives in this namespace and dies with CMD */
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != ppid) _exit(0);
-      if (dup2(fd, 3) < 0) _exit(125);
+      /* dup2 onto itself would keep O_CLOEXEC (fd is 3 when no --timing-fd pipe holds it) */
+      if (fd == 3 ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, 3) < 0) _exit(125);
       if (timing_fd >= 0 && timing_fd != 3) close(timing_fd);
       setsid();
       execv(server[0], server);
