@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import type { ContentSink, ObjectWriter } from '../model.js';
 import { WeldError, bug } from '../errors.js';
 import { blake3 } from './hash.js';
@@ -53,8 +55,10 @@ export class ObjectStore {
     return fs.existsSync(this.pathOf(id));
   }
 
+  /** pid first (cleanTmp reads it); the nonce keeps worker threads of one process apart */
+  private readonly nonce = `${threadId}.${randomBytes(4).toString('hex')}`;
   private tmpName(): string {
-    return path.join(this.tmpDir, `${process.pid}.${Date.now().toString(36)}.${(this.tmpSeq++).toString(36)}`);
+    return path.join(this.tmpDir, `${process.pid}.${this.nonce}.${(this.tmpSeq++).toString(36)}`);
   }
 
   /**
