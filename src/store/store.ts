@@ -86,9 +86,12 @@ export class Store {
 
   /** Cached dm-verity leaf digests of an object for a salt (objects start on block boundaries in images). */
   getLeaves(object: string, salt: string): Buffer | undefined {
-    const r = this.catalog.db.prepare('SELECT digests FROM verity_leaves WHERE object = ? AND salt = ?').get(object, salt) as { digests: Buffer } | undefined;
+    // prepared once: a link asks for thousands of objects
+    this.leavesStmt ??= this.catalog.db.prepare('SELECT digests FROM verity_leaves WHERE object = ? AND salt = ?');
+    const r = this.leavesStmt.get(object, salt) as { digests: Buffer } | undefined;
     return r?.digests;
   }
+  private leavesStmt: import('better-sqlite3').Statement | undefined;
 
   putLeaves(entries: { object: string; salt: string; digests: Uint8Array }[]): void {
     if (!entries.length) return;

@@ -102,9 +102,17 @@ export async function treeFromExtents(extents: readonly Extent[], imageSize: num
       const leaves = await src.leaves(e.object, size);
       const blocks = Math.ceil(size / bs);
       if (leaves.length !== blocks * digestSize) throw bug(`object ${e.object} has ${leaves.length} bytes of leaves, expected ${blocks * digestSize}`);
-      // the tail block's cached digest assumes zeros after the object: true unless the next extent starts inside it
-      const next = sorted[k + 1];
-      const tailShared = size % bs !== 0 && next !== undefined && next.offset < e.offset + blocks * bs;
+      // the tail block's cached digest assumes zeros after the object: true unless the next
+      // extent starts inside it — a zero extent padding to the boundary (what image writers
+      // emit) keeps it true, and is trimmed to what lies past the block
+      const blockEnd = e.offset + blocks * bs;
+      let next = sorted[k + 1];
+      if (next && next.kind === 'zero' && next.offset === e.offset + size && next.offset + next.size >= blockEnd) {
+        const rest = next.offset + next.size - blockEnd;
+        if (rest > 0) sorted[k + 1] = next = { kind: 'zero', offset: blockEnd, size: rest };
+        else sorted.splice(k + 1, 1), (next = sorted[k + 1]);
+      }
+      const tailShared = size % bs !== 0 && next !== undefined && next.offset < blockEnd;
       const reuse = tailShared ? blocks - 1 : blocks;
       tree.addLeaves(leaves.subarray(0, reuse * digestSize));
       stats.reusedBlocks += reuse;
