@@ -11,13 +11,28 @@
 // Prints markdown to stdout and keeps a copy in bench/.cache/views-results.md.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CACHE, ROOT, WELD, ensureBuilt, log, machine, machineLine, minbaseDebs, minbaseRpms, q, rel, rmrf, sh, table } from './lib.mjs';
+import { CACHE, ROOT, log, machine, machineLine, minbaseDebs, minbaseRpms, q, rel, rmrf, sh, table } from './lib.mjs';
 
 const VARIANT = path.join(ROOT, 'bench/variants/minbase.toml');
 const STORE = path.join(CACHE, 'views-store');
 const VCACHE = path.join(CACHE, 'views-cache');
 const PLAIN = path.join(CACHE, 'views-root');
 const env = { ...process.env, WELD_STORE: STORE, WELD_CACHE: VCACHE };
+// a private tsc snapshot: neither `npm run build` nor another bench's snapshot can swap it mid-run
+const BUILD = path.join(CACHE, 'views-build');
+const WELD = path.join(BUILD, 'dist/cli/main.js');
+
+function buildSnapshot() {
+  const out = path.join(BUILD, 'dist');
+  log(`tsc → ${rel(out)}`);
+  rmrf(out);
+  fs.mkdirSync(BUILD, { recursive: true });
+  // dist code finds variants/ and src/ (the helper's C source) at ../../
+  for (const d of ['variants', 'src']) if (!fs.existsSync(path.join(BUILD, d))) fs.symlinkSync(path.join(ROOT, d), path.join(BUILD, d));
+  const r = sh(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json', '--outDir', out, '--sourceMap', 'false'], { cwd: ROOT, allowFail: true });
+  if (!fs.existsSync(WELD)) throw new Error(`tsc emitted no ${rel(WELD)}: ${r.stdout.split('\n').slice(0, 5).join('\n')}`);
+  if (r.status !== 0) log(`tsc reported errors (emitted anyway): ${r.stdout.split('\n').slice(0, 3).join(' | ')}`);
+}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,7 +59,7 @@ export async function main(argv) {
     process.stderr.write('bench views: needs root\n');
     return 2;
   }
-  ensureBuilt();
+  buildSnapshot();
   const debs = minbaseDebs();
   const marker = path.join(STORE, `.bench-imported-${debs.length}`);
   if (!fs.existsSync(marker)) {

@@ -140,6 +140,15 @@ export function reply(unique: bigint, bodySize: number): { buf: Buffer; dv: Data
   return { buf, dv };
 }
 
+/** A reply for `size` bytes of file data: not zero-filled, the caller fills all of it. */
+export function dataReply(unique: bigint, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(OUT_HEADER_SIZE + size);
+  buf.writeUInt32LE(buf.length, 0);
+  buf.writeInt32LE(0, 4);
+  buf.writeBigUInt64LE(unique, 8);
+  return buf;
+}
+
 export function errorReply(unique: bigint, errno: number): Buffer {
   const { buf, dv } = reply(unique, 0);
   dv.setInt32(4, -errno, true);

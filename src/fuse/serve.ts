@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Manifest } from '../linker/output/manifest.js';
 import { nodesOfManifest, withMountPoints, type MountPoint } from '../views/tree.js';
-import { serveFuse } from './server.js';
+import { serveFuseBlocking } from './server.js';
 
 const [manifestFile, objectsDir, mps] = process.argv.slice(2);
 if (!manifestFile || !objectsDir || !mps) {
@@ -15,7 +15,7 @@ if (!manifestFile || !objectsDir || !mps) {
 }
 const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
 const nodes = withMountPoints(nodesOfManifest(manifest), JSON.parse(mps) as MountPoint[]);
-const server = serveFuse(3, nodes, objectsDir, (s) => void process.stderr.write(s));
 // signals are for the command; the server ends with the connection or when its parent dies
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});
-void server.done.then(() => process.exit(0));
+serveFuseBlocking(3, nodes, objectsDir, (s) => void process.stderr.write(s));
+process.exit(0);

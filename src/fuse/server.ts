@@ -49,6 +49,40 @@ export function objectReader(objectsDir: string) {
   };
 }
 
+/** Parses and answers one request; errors become an errno reply, never an exception. */
+function answer(view: ViewFs, buf: Buffer, n: number, counts: Map<number, number>, log: (s: string) => void): { out: Buffer | null; opcode: number } | null {
+  let req;
+  try {
+    req = parseRequest(buf.subarray(0, n));
+  } catch (e) {
+    log(`weld: bad FUSE request: ${(e as Error).message}\n`);
+    return null;
+  }
+  counts.set(req.opcode, (counts.get(req.opcode) ?? 0) + 1);
+  try {
+    return { out: view.handle(req), opcode: req.opcode };
+  } catch (e) {
+    if (!isWeldError(e)) log(`weld: FUSE ${req.opcode}: ${(e as Error).message}\n`);
+    const out = Buffer.alloc(16);
+    out.writeUInt32LE(16, 0);
+    out.writeInt32LE(-(isWeldError(e) ? 22 : 5), 4);
+    out.writeBigUInt64LE(req.unique, 8);
+    return { out, opcode: req.opcode };
+  }
+}
+
+function sendReply(fd: number, b: Buffer, log: (s: string) => void): void {
+  try {
+    fs.writeSync(fd, b);
+  } catch (e) {
+    // ENOENT: the request was interrupted and is gone; nothing to answer
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log(`weld: FUSE reply failed: ${(e as Error).message}\n`);
+  }
+}
+
+/** read() errors that mean "try again"; ENODEV means unmounted */
+const RETRY = new Set(['EINTR', 'EAGAIN', 'ENOENT']);
+
 export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: string, log: (s: string) => void = () => {}): FuseServer {
   const reader = objectReader(objectsDir);
   const view = new ViewFs(nodes, {
@@ -68,42 +102,17 @@ export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: st
     onReady();
     onDone();
   };
-  const send = (b: Buffer) => {
-    try {
-      fs.writeSync(fd, b);
-    } catch (e) {
-      // ENOENT: the request was interrupted and is gone; nothing to answer
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log(`weld: FUSE reply failed: ${(e as Error).message}\n`);
-    }
-  };
   const loop = (buf: Buffer) => {
     if (closed) return end();
     fs.read(fd, buf, 0, buf.length, null, (err, n) => {
       if (err) {
-        const code = err.code;
-        if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') return loop(buf);
-        // ENODEV: unmounted
-        if (code !== 'ENODEV' && !closed) log(`weld: FUSE read failed: ${err.message}\n`);
+        if (RETRY.has(err.code ?? '')) return loop(buf);
+        if (err.code !== 'ENODEV' && !closed) log(`weld: FUSE read failed: ${err.message}\n`);
         return end();
       }
-      try {
-        const req = parseRequest(buf.subarray(0, n));
-        counts.set(req.opcode, (counts.get(req.opcode) ?? 0) + 1);
-        let out: Buffer | null;
-        try {
-          out = view.handle(req);
-        } catch (e) {
-          if (!isWeldError(e)) log(`weld: FUSE ${req.opcode}: ${(e as Error).message}\n`);
-          out = Buffer.alloc(16);
-          out.writeUInt32LE(16, 0);
-          out.writeInt32LE(-(isWeldError(e) ? 22 : 5), 4);
-          out.writeBigUInt64LE(req.unique, 8);
-        }
-        if (out) send(out);
-        if (req.opcode === 26) onReady();
-      } catch (e) {
-        log(`weld: bad FUSE request: ${(e as Error).message}\n`);
-      }
+      const r = answer(view, buf, n, counts, log);
+      if (r?.out) sendReply(fd, r.out, log);
+      if (r?.opcode === 26) onReady();
       loop(buf);
     });
   };
@@ -117,4 +126,31 @@ export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: st
       closed = true;
     },
   };
+}
+
+/**
+ * The same server as one blocking read-answer loop, for a process that does
+ * nothing else (the server `weld run --fuse` starts): no thread-pool hand-off
+ * per request. Returns when the connection ends.
+ */
+export function serveFuseBlocking(fd: number, nodes: readonly TreeNode[], objectsDir: string, log: (s: string) => void = () => {}): Map<number, number> {
+  const reader = objectReader(objectsDir);
+  const view = new ViewFs(nodes, { read: (o, b, at, len, pos) => reader.read(o, b, at, len, pos) });
+  const counts = new Map<number, number>();
+  const buf = Buffer.alloc(REQUEST_BUFFER);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (RETRY.has(code)) continue;
+      if (code !== 'ENODEV') log(`weld: FUSE read failed: ${(e as Error).message}\n`);
+      break;
+    }
+    const r = answer(view, buf, n, counts, log);
+    if (r?.out) sendReply(fd, r.out, log);
+  }
+  reader.close();
+  return counts;
 }

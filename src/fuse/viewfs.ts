@@ -196,7 +196,7 @@ export class ViewFs {
     if (ino.node.type !== 'file') return P.errorReply(u, EISDIR);
     const size = ino.attr.size;
     const want = Math.max(0, Math.min(r.size, size - r.offset));
-    const { buf } = P.reply(u, want);
+    const buf = P.dataReply(u, want);
     if (want === 0) return buf;
     const n = this.content.read(ino.node.object!, buf, P.OUT_HEADER_SIZE, want, r.offset);
     return n === want ? buf : P.finish(buf, P.OUT_HEADER_SIZE + n);
