@@ -8,51 +8,77 @@ export function shift(extents: readonly Extent[], by: number): Extent[] {
   return extents.map((e) => ({ ...e, offset: e.offset + by }));
 }
 
+const STAGE = 8 << 20;
+/** zero runs at least this long become holes in a seekable output */
+const HOLE = 1 << 20;
+
 /**
- * Writes extents to a file descriptor in order. Regular files get holes for
- * zero runs (sparse output); pipes get the zeros. Objects are copied from
- * the store with large reads.
+ * Writes extents to a file descriptor in order. Small extents (most objects
+ * are a few KiB) are gathered in one staging buffer and written together, so
+ * an image costs a few dozen writes, not one per file. Regular files get holes
+ * for long zero runs (sparse output); pipes get the zeros.
  */
 export function emitExtents(fd: number, extents: readonly Extent[], totalSize: number, objectPath: (id: string) => string, seekable: boolean): void {
-  const ZERO = Buffer.alloc(1 << 20);
-  const buf = Buffer.allocUnsafe(4 << 20);
-  let pos = 0;
-  const writeAll = (b: Uint8Array) => {
+  const stage = Buffer.allocUnsafe(STAGE);
+  let fill = 0; // bytes staged
+  let pos = 0; // image offset of stage[0]
+  const flush = () => {
     let off = 0;
-    while (off < b.length) {
+    while (off < fill) {
       try {
-        off += fs.writeSync(fd, b, off, b.length - off, seekable ? pos + off : null);
+        off += fs.writeSync(fd, stage, off, fill - off, seekable ? pos + off : null);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
         throw ioError('Cannot write image', e);
       }
     }
-    pos += b.length;
+    pos += fill;
+    fill = 0;
   };
   const zeros = (n: number) => {
-    if (seekable) {
+    if (seekable && n >= HOLE) {
+      flush();
       pos += n;
       return;
     }
     while (n > 0) {
-      const k = Math.min(n, ZERO.length);
-      writeAll(ZERO.subarray(0, k));
+      if (fill === STAGE) flush();
+      const k = Math.min(n, STAGE - fill);
+      stage.fill(0, fill, fill + k);
+      fill += k;
       n -= k;
     }
   };
+  const bytes = (b: Uint8Array) => {
+    let off = 0;
+    while (off < b.length) {
+      if (fill === STAGE) flush();
+      const k = Math.min(b.length - off, STAGE - fill);
+      stage.set(b.subarray(off, off + k), fill);
+      fill += k;
+      off += k;
+    }
+  };
   for (const e of extents) {
-    if (e.offset < pos) throw bug(`extent at ${e.offset} overlaps ${pos}`);
-    if (e.offset > pos) zeros(e.offset - pos);
-    if (e.kind === 'bytes') writeAll(e.data);
+    const at = pos + fill;
+    if (e.offset < at) throw bug(`extent at ${e.offset} overlaps ${at}`);
+    if (e.offset > at) zeros(e.offset - at);
+    if (e.kind === 'bytes') bytes(e.data);
     else if (e.kind === 'zero') zeros(e.size);
     else {
-      const src = fs.openSync(objectPath(e.object), 'r');
+      let src: number;
+      try {
+        src = fs.openSync(objectPath(e.object), 'r');
+      } catch (err) {
+        throw ioError(`Cannot read store object ${e.object}`, err);
+      }
       try {
         let left = e.size;
         while (left > 0) {
-          const n = fs.readSync(src, buf, 0, Math.min(buf.length, left), null);
+          if (fill === STAGE) flush();
+          const n = fs.readSync(src, stage, fill, Math.min(STAGE - fill, left), null);
           if (n === 0) throw bug(`object ${e.object} is shorter than ${e.size} bytes`);
-          writeAll(buf.subarray(0, n));
+          fill += n;
           left -= n;
         }
       } finally {
@@ -60,7 +86,9 @@ export function emitExtents(fd: number, extents: readonly Extent[], totalSize: n
       }
     }
   }
-  if (pos < totalSize) zeros(totalSize - pos);
+  const end = pos + fill;
+  if (end < totalSize) zeros(totalSize - end);
+  flush();
   if (seekable) {
     try {
       fs.ftruncateSync(fd, totalSize);
