@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { args, io, storeOption } from './util.js';
 import { WeldError, isWeldError, usageError } from '../errors.js';
+// static, so the loader fetches them with this module instead of one await each;
+// none of them loads SQLite, msgpackr, TOML or node:crypto (a cache hit needs none)
+import { storeDir } from '../store/location.js';
+import { BASE_MOUNTPOINTS } from '../views/tree.js';
+import { prepareView, cacheRoot } from '../views/cache.js';
+import { helperPath } from '../views/native.js';
 
 export const help = `weld run [--variant NAME|FILE] [--lock FILE] [--pkg NAME]... [--bind HOST:GUEST[:ro]]...
          [--fuse] [--verbose] [--timing] [--store DIR] -- CMD [ARG...]
@@ -52,18 +58,14 @@ async function runView(argv: string[]): Promise<number> {
   if (!values.variant && !values.pkg?.length) throw usageError('run needs --variant NAME or --pkg NAME');
   if (process.geteuid?.() !== 0) throw new WeldError('usage', 'E_ROOT', 'weld run needs root (CAP_SYS_ADMIN) to create a mount namespace and mount the view', {}, 125);
 
-  const { storeDir } = await import('../store/location.js');
-  const { BASE_MOUNTPOINTS } = await import('../views/tree.js');
   const binds = (values.bind ?? []).map(parseBind);
   const mountpoints = [...BASE_MOUNTPOINTS, ...binds.map((b) => ({ path: b.guest, type: b.type }))];
   const timing: Record<string, number> = {};
-  const { prepareView, cacheRoot } = await import('../views/cache.js');
   const view = await prepareView(
     { storeDir: storeDir(values.store), variant: values.variant, lock: values.lock ? path.resolve(values.lock) : undefined, roots: values.pkg },
     mountpoints,
     timing,
   );
-  const { helperPath } = await import('../views/native.js');
   const helper = helperPath();
   const useFuse = Boolean(values.fuse) || !kernelViewsAvailable();
   const scratch = path.join(cacheRoot(), 'views', 'mnt');

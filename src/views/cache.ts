@@ -18,6 +18,7 @@ import { WeldError, notFound, usageError } from '../errors.js';
 import type { Manifest } from '../linker/output/manifest.js';
 import type { MountPoint } from './tree.js';
 import { quickHash } from './hash.js';
+import { variantPath } from '../linker/variant.js';
 
 export function cacheRoot(): string {
   if (process.env.WELD_CACHE) return path.resolve(process.env.WELD_CACHE);
@@ -96,7 +97,6 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
   if (/[:,\\]/.test(objectsDir)) throw usageError(`The store path ${spec.storeDir} contains ':', ',' or '\\', which overlayfs mount options cannot carry`);
   let variantFile: string | null = null;
   if (spec.variant) {
-    const { variantPath } = await import('../linker/variant.js');
     variantFile = variantPath(spec.variant);
   }
   const keyText = viewKey(spec, variantFile);
