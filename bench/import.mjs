@@ -66,8 +66,8 @@ export async function main(argv) {
   let prof = '';
   if (profile) {
     const dir = path.join(work, 'profile');
-    rmrf(dir);
-    rmrf(coldDeb);
+    fresh(dir);
+    fresh(coldDeb);
     const cmd = `node --cpu-prof --cpu-prof-dir=${rel(dir)} ${rel(WELD)} import --jobs 1 --store ${rel(coldDeb)} ${rel(debDir)}`;
     log(cmd);
     bash(tolerant(cmd), { cwd: ROOT });
