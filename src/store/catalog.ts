@@ -3,10 +3,12 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Packr } from 'msgpackr';
 import type { Action, DepEntry, FileEntry, PackageFormat, PackageMeta, Scriptlet } from '../model.js';
 import { parseRichDep } from '../formats/rpm/richdep.js';
+import { WeldError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
-const SCHEMA_VERSION = 1;
+/** 2: deps.rich and link_index */
+const SCHEMA_VERSION = 2;
 // records: each object shape's keys are written once per blob, not once per file.
 // Loaded on first use: msgpackr and its native extractor cost ~40 ms to load, and a link reads JSON only.
 let packr: Packr | null = null;
@@ -142,8 +144,12 @@ export class Catalog {
       this.db.exec('BEGIN IMMEDIATE');
       try {
         this.db.exec(SCHEMA);
-        const v = this.getMeta('schema_version');
-        if (v === undefined) this.setMeta('schema_version', String(SCHEMA_VERSION));
+        const v = Number(this.getMeta('schema_version') ?? SCHEMA_VERSION);
+        if (v > SCHEMA_VERSION) {
+          throw new WeldError('conflict', 'E_SCHEMA', `Store ${file} has catalog schema ${v}, newer than this weld understands (${SCHEMA_VERSION}); upgrade weld`, { file });
+        }
+        this.migrate(v);
+        this.setMeta('schema_version', String(SCHEMA_VERSION));
         this.backfillLinkIndex();
         this.db.exec('COMMIT');
       } catch (e) {
@@ -288,6 +294,12 @@ export class Catalog {
     this.db
       .prepare('INSERT OR REPLACE INTO link_index (pkg, resolver, link) VALUES (?, ?, ?)')
       .run(id, JSON.stringify(resolverEntry(header, () => files)), JSON.stringify(linkData(header)));
+  }
+
+  /** Brings an older catalog up to SCHEMA_VERSION (new tables come from SCHEMA's IF NOT EXISTS). */
+  private migrate(from: number): void {
+    const cols = (this.db.prepare("SELECT name FROM pragma_table_info('deps')").all() as { name: string }[]).map((c) => c.name);
+    if (from < 2 && !cols.includes('rich')) this.db.exec('ALTER TABLE deps ADD COLUMN rich TEXT');
   }
 
   /** Stores written before link_index existed get their rows once, on the first writable open. */
