@@ -110,6 +110,7 @@ export function serveFuse(fd: number, nodes: readonly TreeNode[], objectsDir: st
         if (err.code !== 'ENODEV' && !closed) log(`weld: FUSE read failed: ${err.message}\n`);
         return end();
       }
+      if (n === 0) return end(); // not /dev/fuse: end of file
       const r = answer(view, buf, n, counts, log);
       if (r?.out) sendReply(fd, r.out, log);
       if (r?.opcode === 26) onReady();
@@ -148,6 +149,7 @@ export function serveFuseBlocking(fd: number, nodes: readonly TreeNode[], object
       if (code !== 'ENODEV') log(`weld: FUSE read failed: ${(e as Error).message}\n`);
       break;
     }
+    if (n === 0) break; // not /dev/fuse: end of file
     const r = answer(view, buf, n, counts, log);
     if (r?.out) sendReply(fd, r.out, log);
   }

@@ -63,7 +63,8 @@ export class ViewFs {
     const byLink = new Map<number, number>();
     let blocks = 0;
     for (const n of nodes) {
-      const key = Buffer.from(n.pathBytes ?? enc.encode(n.path)).toString('latin1');
+      // latin1 of the raw bytes; an ASCII path is its own key (most are: no Buffer round trip)
+      const key = n.pathBytes ? Buffer.from(n.pathBytes).toString('latin1') : ASCII.test(n.path) ? n.path : Buffer.from(n.path, 'utf8').toString('latin1');
       const slash = key.lastIndexOf('/');
       const parentKey = slash <= 0 ? '/' : key.slice(0, slash);
       const parent = key === '/' ? 1 : byPath.get(parentKey);
@@ -76,11 +77,13 @@ export class ViewFs {
       } else {
         ino = this.inodes.length;
         const rdev = n.type === 'char' || n.type === 'block' ? encodeDev(n.rdevMajor ?? 0, n.rdevMinor ?? 0) : 0;
-        const size = n.type === 'symlink' ? enc.encode(n.target ?? '').length : n.type === 'file' ? n.size : 0;
+        const size = n.type === 'symlink' ? Buffer.byteLength(n.target ?? '', 'utf8') : n.type === 'file' ? n.size : 0;
         const inode: Inode = { node: n, parent, attr: { ino, size, mtime: n.mtime, mode: n.mode, nlink: n.type === 'dir' ? 2 : 1, uid: n.uid, gid: n.gid, rdev } };
         if (n.type === 'dir') (inode.children = new Map()), (inode.entries = []);
-        const names = Object.keys(n.xattrs ?? {}).sort();
-        if (names.length) inode.xattrNames = Buffer.from(names.map((x) => x + '\0').join(''));
+        if (n.xattrs) {
+          const names = Object.keys(n.xattrs).sort();
+          if (names.length) inode.xattrNames = Buffer.from(names.map((x) => x + '\0').join(''));
+        }
         this.inodes.push(inode);
         if (n.hardlink) byLink.set(n.hardlink, ino);
         blocks += Math.ceil(size / 4096);
@@ -230,5 +233,6 @@ export class ViewFs {
   }
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
 const DOT = Uint8Array.of(0x2e);
 const DOTDOT = Uint8Array.of(0x2e, 0x2e);

@@ -223,6 +223,8 @@ static int run(int argc, char **argv) {
   int st = 0;
   while (waitpid(cmd_pid, &st, 0) < 0 && errno == EINTR) {}
   kill(server_pid, SIGKILL);
+  /* reaped here, so its CPU time counts in weld run's own (time(1), rusage) */
+  while (waitpid(server_pid, NULL, 0) < 0 && errno == EINTR) {}
   if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
   return WEXITSTATUS(st);
 }
