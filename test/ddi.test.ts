@@ -1,7 +1,6 @@
 /**
  * A DDI built from a random 3 MiB "filesystem" and its verity tree, checked
- * with sfdisk (--json, --verify), veritysetup verify on the partitions, and
- * systemd-dissect when it is installed.
+ * with sfdisk (--json, --verify) and veritysetup verify on the partitions.
  */
 import { createCipheriv, createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -121,16 +120,8 @@ describe.skipIf(!HAVE)('DDI layout', async () => {
     expect(d).toContain(tree.rootHex);
     expect(d).toContain('backup GPT');
   });
-
-  it('systemd-dissect, when installed, finds a verity-protected root', (ctx) => {
-    if (!has('systemd-dissect')) {
-      console.log('systemd-dissect is not installed here: DDI discovery by systemd not checked');
-      ctx.skip();
-    }
-    const r = run('systemd-dissect', ['--json=short', `--root-hash=${tree.rootHex}`, img], { allowFail: true });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.toString()).toContain('root');
-  });
+  // systemd-dissect needs a real filesystem in the root partition (it reads os-release):
+  // test/link.test.ts dissects a weld-linked image with its root hash.
 });
 
 describe('DDI layout inputs', () => {

@@ -230,6 +230,19 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
     expect(partitions(at('m2.img')).id).toBe(t.id);
   });
 
+  it('is a Discoverable Disk Image to systemd-dissect: root and root-verity found, verity usable with the root hash', () => {
+    // systemd-container is installed by scripts/setup.sh; systemd-dissect reads the image through loop devices
+    const r = run('systemd-dissect', ['--json=short', `--root-hash=${report.rootHash}`, at('m.img')]);
+    const d = JSON.parse(r.stdout.toString()) as { hostname: string; osRelease: string[]; mounts: { designator: string; partition_uuid: string; fstype: string; verity: string | null }[] };
+    const byRole = Object.fromEntries(d.mounts.map((m) => [m.designator, m]));
+    expect(byRole.root?.fstype).toBe('erofs');
+    expect(byRole.root?.verity).toBe('yes');
+    expect(byRole.root?.partition_uuid.replace(/-/g, '')).toBe(report.rootHash.slice(0, 32));
+    expect(byRole['root-verity']?.partition_uuid.replace(/-/g, '')).toBe(report.rootHash.slice(32, 64));
+    expect(d.hostname).toBe('weld-minimal');
+    expect(d.osRelease).toContain('ID=weld');
+  });
+
   it('is accepted by veritysetup verify and fsck.erofs, and rejected after a flipped data or hash byte', () => {
     const [root, ver] = report.partitions as [{ start: number; size: number }, { start: number; size: number }];
     const data = extract(at('m.img'), root.start, root.size, at('root.part'));
