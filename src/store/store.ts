@@ -5,6 +5,9 @@ import type { Action, PackageMeta } from '../model.js';
 import { Catalog, type PackageRow } from './catalog.js';
 import { ObjectStore, type WriteStats, ioError } from './objects.js';
 import { WeldError } from '../errors.js';
+import { nevra } from '../util/nevra.js';
+
+export { nevra };
 
 export interface CommitResult {
   id: number;
@@ -123,6 +126,3 @@ export class Store {
   }
 }
 
-export function nevra(p: { name: string; epoch: number | null; version: string; release: string; arch: string }): string {
-  return `${p.name}-${p.epoch !== null && p.epoch !== undefined ? p.epoch + ':' : ''}${p.version}${p.release ? '-' + p.release : ''}.${p.arch}`;
-}

@@ -3,7 +3,7 @@
  * (/proc, /sys, /tmp, /dev and every --bind target). Pure.
  */
 import type { TreeNode } from '../model.js';
-import type { Manifest } from '../linker/output/manifest.js';
+import { manifestNodes } from '../linker/output/manifest.js';
 import { usageError } from '../errors.js';
 
 export interface MountPoint {
@@ -66,19 +66,5 @@ export function metacopyNodes(nodes: readonly TreeNode[], relPath: (object: stri
   });
 }
 
-/**
- * manifestNodes() without importing the linker's module graph (which loads
- * SQLite): the FUSE server starts inside `weld run`, so its start-up counts.
- */
-export function nodesOfManifest(m: Manifest): TreeNode[] {
-  return m.nodes.map((n) => {
-    const t: TreeNode = { path: n.path, type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, size: n.size, mtime: n.mtime };
-    if (n.pathHex) t.pathBytes = Uint8Array.from(Buffer.from(n.pathHex, 'hex'));
-    if (n.object) t.object = n.object;
-    if (n.target !== undefined) t.target = n.target;
-    if (n.rdev) (t.rdevMajor = n.rdev[0]), (t.rdevMinor = n.rdev[1]);
-    if (n.xattrs) t.xattrs = Object.fromEntries(Object.entries(n.xattrs).map(([k, v]) => [k, Uint8Array.from(Buffer.from(v, 'hex'))]));
-    if (n.hardlink) t.hardlink = n.hardlink;
-    return t;
-  });
-}
+/** The manifest's nodes as image writers and the FUSE server take them. */
+export const nodesOfManifest = manifestNodes;

@@ -1,6 +1,7 @@
 import type { TreeNode } from '../../model.js';
 import type { LinkResult } from '../link.js';
-import { nevra } from '../../store/store.js';
+// light imports only: views load this module on their start-up path
+import { nevra } from '../../util/nevra.js';
 
 export interface ManifestNode {
   path: string;
