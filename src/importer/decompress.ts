@@ -23,7 +23,8 @@ export function sniffCompressor(head: Uint8Array): Compressor {
 function transformFor(c: Compressor): Transform | null {
   switch (c) {
     case 'gzip':
-      return zlib.createGunzip();
+      // big output chunks: the default 16 KiB costs a main-thread round trip per chunk
+      return zlib.createGunzip({ chunkSize: 256 * 1024 });
     case 'xz': {
       const lzma = require('lzma-native');
       return lzma.createDecompressor({ synchronous: false });
@@ -155,7 +156,8 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, opts: Decomp
     const out = new PassThrough();
     // fed in small slices with backpressure: a library transform emits a whole
     // input chunk's output at once, and a 64 KiB zstd chunk can expand to gigabytes
-    const inp = Readable.from(sliced(rest(), 1024), { objectMode: false, highWaterMark: 1 });
+    // deflate expands at most ~1032:1, so 64 KiB gzip slices stay under ~66 MiB
+    const inp = Readable.from(sliced(rest(), kind === 'gzip' ? 64 * 1024 : 1024), { objectMode: false, highWaterMark: 1 });
     inp.on('error', (e) => out.destroy(e));
     t.on('error', (e: Error) => out.destroy(e));
     inp.pipe(t).pipe(out);
