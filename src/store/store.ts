@@ -51,6 +51,7 @@ export class Store {
   }
 
   close(): void {
+    this.objects.close();
     this.catalog.close();
   }
 
