@@ -10,9 +10,14 @@ const require = createRequire(import.meta.url);
 /** 2: deps.rich and link_index */
 const SCHEMA_VERSION = 2;
 // records: each object shape's keys are written once per blob, not once per file.
-// Loaded on first use: msgpackr and its native extractor cost ~40 ms to load, and a link reads JSON only.
+// Loaded on first use, without its native string extractor: that costs ~35 ms of
+// start-up against ~19 ms without it, and tree blobs are columns, not many small strings.
 let packr: Packr | null = null;
-const codec = (): Packr => (packr ??= new (require('msgpackr') as typeof import('msgpackr')).Packr({ useRecords: true, moreTypes: false }));
+const codec = (): Packr => {
+  if (packr) return packr;
+  process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= 'true';
+  return (packr = new (require('msgpackr') as typeof import('msgpackr')).Packr({ useRecords: true, moreTypes: false }));
+};
 const pack = (v: unknown) => codec().pack(v);
 const unpack = (b: Buffer) => codec().unpack(b);
 
@@ -378,7 +383,8 @@ interface TreeColumns {
 const b64 = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
-export function packTree(files: FileEntry[]): string {
+/** One msgpack blob of columns per package: the linker decodes one blob, not thousands of rows. */
+export function packTree(files: FileEntry[]): Buffer {
   const t: TreeColumns = {
     v: 2, path: [], type: [], mode: [], user: [], group: [], uid: [], gid: [], size: [], mtime: [],
     digest: [], digestAlgo: [], target: [], flags: [], caps: [], object: [],
@@ -404,12 +410,14 @@ export function packTree(files: FileEntry[]): string {
     if (f.rdevMajor !== undefined) (t.rdev ??= {})[i] = [f.rdevMajor, f.rdevMinor];
     if (f.xattrs) (t.xattrs ??= {})[i] = Object.fromEntries(Object.entries(f.xattrs).map(([k, v]) => [k, b64(v)]));
   });
-  return JSON.stringify(t);
+  return pack(t);
 }
 
 export function unpackTree(b: Buffer | string): FileEntry[] {
-  if (typeof b !== 'string') return (unpack(b) as { v: number; files: FileEntry[] }).files;
-  const t = JSON.parse(b) as TreeColumns;
+  // a JSON string: trees written by an earlier build of schema 2
+  const v = typeof b === 'string' ? (JSON.parse(b) as TreeColumns) : (unpack(b) as TreeColumns | { files: FileEntry[] });
+  if ('files' in v) return v.files; // schema 1: one record per file
+  const t = v;
   const out: FileEntry[] = new Array(t.path.length);
   for (let i = 0; i < t.path.length; i++) {
     const f: FileEntry = {
