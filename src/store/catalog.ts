@@ -352,8 +352,10 @@ function linkData(h: StoredHeader): LinkData {
 
 /**
  * Tree blob, one per package: the linker reads one blob, not thousands of rows.
- * v2 is columnar JSON text (JSON.parse is the fastest decoder a cold process has,
- * and keys are written once per column); v1 msgpack blobs are still read.
+ * v3 is msgpack holding columns, each string column joined with NUL (no path,
+ * owner, digest or target can hold one): msgpackr then decodes a dozen long
+ * strings instead of ~15 short ones per file, which measured ~45 ms slower on
+ * minbase. v2 (the same columns as JSON text) and v1 (a record per file) still read.
  */
 interface TreeColumns {
   v: 2;
@@ -410,14 +412,29 @@ export function packTree(files: FileEntry[]): Buffer {
     if (f.rdevMajor !== undefined) (t.rdev ??= {})[i] = [f.rdevMajor, f.rdevMinor];
     if (f.xattrs) (t.xattrs ??= {})[i] = Object.fromEntries(Object.entries(f.xattrs).map(([k, v]) => [k, b64(v)]));
   });
-  return pack(t);
+  return pack(joinColumns(t));
+}
+
+const STRING_COLUMNS = ['path', 'type', 'user', 'group', 'digest', 'digestAlgo', 'target', 'flags', 'caps', 'object'] as const;
+
+function joinColumns(t: TreeColumns): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...t, v: 3, n: t.path.length };
+  for (const c of STRING_COLUMNS) out[c] = (t[c] as string[]).join('\0');
+  return out;
+}
+
+function splitColumns(j: Record<string, unknown>): TreeColumns {
+  const n = j.n as number;
+  const t = { ...j, v: 2 } as unknown as TreeColumns;
+  for (const c of STRING_COLUMNS) (t as unknown as Record<string, string[]>)[c] = n === 0 ? [] : (j[c] as string).split('\0');
+  return t;
 }
 
 export function unpackTree(b: Buffer | string): FileEntry[] {
   // a JSON string: trees written by an earlier build of schema 2
-  const v = typeof b === 'string' ? (JSON.parse(b) as TreeColumns) : (unpack(b) as TreeColumns | { files: FileEntry[] });
+  const v = typeof b === 'string' ? (JSON.parse(b) as TreeColumns) : (unpack(b) as TreeColumns | { files: FileEntry[] } | { v: 3 });
   if ('files' in v) return v.files; // schema 1: one record per file
-  const t = v;
+  const t = v.v === 3 ? splitColumns(v as unknown as Record<string, unknown>) : (v as TreeColumns);
   const out: FileEntry[] = new Array(t.path.length);
   for (let i = 0; i < t.path.length; i++) {
     const f: FileEntry = {
