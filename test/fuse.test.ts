@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, has, run, weld } from './helpers/tools.js';
+import { ROOT, has, run, stageDebs, weld } from './helpers/tools.js';
+import type { ManifestNode } from '../src/linker/output/manifest.js';
 
 const DEBS = ['base-files', 'base-passwd', 'busybox-static', 'libc6', 'libgcc-s1', 'gcc-12-base', 'mawk', 'libdebconfclient0', 'libselinux1', 'libpcre2-8-0'];
 const DEB_CACHE = path.join(ROOT, 'fixtures/.cache/deb');
@@ -19,18 +20,6 @@ let env: NodeJS.ProcessEnv = {};
 let serverPid = 0;
 const mounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => mp && l.split(' ')[4] === mp);
 
-interface ManifestNode {
-  path: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  object?: string;
-  target?: string;
-  hardlink?: number;
-}
 
 describe.skipIf(!canRun)('weld mount (FUSE)', () => {
   let nodes: ManifestNode[] = [];
@@ -39,13 +28,7 @@ describe.skipIf(!canRun)('weld mount (FUSE)', () => {
     mp = path.join(tmp, 'mp');
     fs.mkdirSync(mp);
     env = { ...process.env, WELD_STORE: path.join(tmp, 'store'), WELD_CACHE: path.join(tmp, 'cache') };
-    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_CACHE, ...DEBS]);
-    const debs = path.join(tmp, 'debs');
-    fs.mkdirSync(debs);
-    for (const p of DEBS) {
-      const f = fs.readdirSync(DEB_CACHE).find((x) => x.startsWith(`${p}_`) && x.endsWith('.deb'))!;
-      fs.symlinkSync(path.join(DEB_CACHE, f), path.join(debs, f));
-    }
+    const debs = stageDebs(DEB_CACHE, DEBS, path.join(tmp, 'debs'));
     const r = weld(['import', debs], { env });
     if (r.status !== 0) throw new Error(r.stderr);
     const out = path.join(tmp, 'm.json');

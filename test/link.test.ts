@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, has, run, weld } from './helpers/tools.js';
+import { ROOT, debPath, has, run, weld } from './helpers/tools.js';
+import type { ManifestNode } from '../src/linker/output/manifest.js';
 
 const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
 // closure of variants/minimal.toml plus the `svc` test variant below (bookworm), kernel excluded
@@ -41,11 +42,7 @@ let store = '';
 const at = (...p: string[]) => path.join(work, ...p);
 const link = (args: string[], env: Record<string, string> = {}) => weld(['link', '--store', store, ...args], { cwd: work, env: { ...process.env, ...env } });
 
-function debFile(pkg: string): string {
-  const f = fs.readdirSync(DEB_DIR).find((n) => n.startsWith(`${pkg}_`) && n.endsWith('.deb'));
-  if (!f) throw new Error(`no .deb for ${pkg}`);
-  return path.join(DEB_DIR, f);
-}
+const debFile = (pkg: string) => debPath(DEB_DIR, pkg);
 
 /** A tiny .deb built by dpkg-deb: files under /usr/share/NAME, an optional postinst. */
 function buildDeb(dir: string, name: string, files: Record<string, string>, postinst?: string, depends?: string): string {
@@ -71,18 +68,6 @@ function writeVariant(name: string, text: string): string {
 
 const objectPath = (id: string) => path.join(store, 'objects', id.slice(0, 2), id.slice(2));
 
-interface ManifestNode {
-  path: string;
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  object?: string;
-  target?: string;
-  xattrs?: Record<string, string>;
-}
 const readJson = <T>(f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as T;
 
 /** every xattr under a directory, via getfattr (path → name → hex) */

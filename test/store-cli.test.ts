@@ -9,13 +9,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, run, weld } from './helpers/tools.js';
+import { ROOT, debPath, run, weld } from './helpers/tools.js';
 
 const RPMS = path.join(ROOT, 'fixtures/.cache/rpm');
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 const DEB_NAMES = ['base-passwd', 'mawk', 'libdebconfclient0', 'hostname'];
 let tmp: string;
-const debFile = (name: string) => path.join(DEBS, fs.readdirSync(DEBS).find((f) => f.startsWith(name + '_'))!);
+const debFile = (name: string) => debPath(DEBS, name);
 const rpmFile = (prefix: string) => path.join(RPMS, fs.readdirSync(RPMS).find((f) => f.startsWith(prefix) && !f.endsWith('.src.rpm'))!);
 const store = (name: string) => path.join(tmp, name);
 const json = (r: { stdout: Buffer }) => JSON.parse(r.stdout.toString());

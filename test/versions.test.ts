@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../src/fuzz/mutate.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,17 +7,8 @@ import { has, run } from './helpers/tools.js';
 import { compareEVR, parseEVR, rpmvercmp } from '../src/linker/version/rpm.js';
 import { dpkgVercmp } from '../src/linker/version/dpkg.js';
 
-/** mulberry32: deterministic, so a failure reproduces */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// deterministic, so a failure reproduces
+const prng = mulberry32;
 
 function gen(rand: () => number, alphabet: string[], min: number, max: number): string {
   const n = min + Math.floor(rand() * (max - min + 1));

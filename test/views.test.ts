@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, has, run, weld } from './helpers/tools.js';
+import { ROOT, has, run, stageDebs, weld } from './helpers/tools.js';
 
 const DEBS = ['base-files', 'base-passwd', 'busybox-static', 'libc6', 'libgcc-s1', 'gcc-12-base', 'coreutils', 'libacl1', 'libattr1', 'libgmp10', 'libselinux1', 'libpcre2-8-0', 'mawk', 'libdebconfclient0'];
 const DEB_CACHE = path.join(ROOT, 'fixtures/.cache/deb');
@@ -66,13 +66,7 @@ describe.skipIf(!canRun)('weld run (kernel view and FUSE view)', () => {
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-views-'));
     env = { ...process.env, WELD_STORE: path.join(tmp, 'store'), WELD_CACHE: path.join(tmp, 'cache') };
-    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_CACHE, ...DEBS]);
-    const debs = path.join(tmp, 'debs');
-    fs.mkdirSync(debs);
-    for (const p of DEBS) {
-      const f = fs.readdirSync(DEB_CACHE).find((x) => x.startsWith(`${p}_`) && x.endsWith('.deb'))!;
-      fs.symlinkSync(path.join(DEB_CACHE, f), path.join(debs, f));
-    }
+    const debs = stageDebs(DEB_CACHE, DEBS, path.join(tmp, 'debs'));
     const r = weld(['import', debs], { env });
     if (r.status !== 0) throw new Error(r.stderr);
     mountsBefore = mountinfo();

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -24,4 +24,22 @@ export function run(cmd: string, args: string[], opts: SpawnSyncOptions & { allo
 /** Runs the built CLI (dist/cli/main.js). */
 export function weld(args: string[], opts: SpawnSyncOptions = {}): { status: number; stdout: Buffer; stderr: string } {
   return run(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args], { ...opts, allowFail: true });
+}
+
+/** The cached .deb of a package (fetched by scripts/fetch-debs.sh into `cache`). */
+export function debPath(cache: string, pkg: string): string {
+  const f = readdirSync(cache).find((n) => n.startsWith(`${pkg}_`) && n.endsWith('.deb'));
+  if (!f) throw new Error(`no .deb for ${pkg} in ${cache}`);
+  return path.join(cache, f);
+}
+
+/** Fetches packages into `cache` and links exactly those into a fresh `dir`, to import as a set. */
+export function stageDebs(cache: string, pkgs: string[], dir: string): string {
+  run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), cache, ...pkgs]);
+  mkdirSync(dir, { recursive: true });
+  for (const p of pkgs) {
+    const f = debPath(cache, p);
+    symlinkSync(f, path.join(dir, path.basename(f)));
+  }
+  return dir;
 }
