@@ -1,3 +1,4 @@
+import { concatBytes } from '../util/bytes.js';
 /**
  * Deterministic mutations. Every mutant is a pure function of (seed,
  * iteration, seed inputs), so any crash is reproduced by its two numbers,
@@ -83,17 +84,17 @@ export function mutateOnce(input: Uint8Array, kind: Mutation, rng: Rng, other: U
       const from = rng.offset(len);
       const n = 1 + rng.int(Math.min(len - from, 1024));
       const at = rng.offset(len);
-      return concat(out.subarray(0, at), out.subarray(from, from + n), out.subarray(at));
+      return concatBytes([out.subarray(0, at), out.subarray(from, from + n), out.subarray(at)]);
     }
     case 'delete': {
       const from = rng.offset(len);
       const n = 1 + rng.int(Math.min(len - from, 1024));
-      return concat(out.subarray(0, from), out.subarray(from + n));
+      return concatBytes([out.subarray(0, from), out.subarray(from + n)]);
     }
     case 'splice': {
       const a = rng.offset(len);
       const b = rng.int(other.length + 1);
-      return concat(out.subarray(0, a), other.subarray(b));
+      return concatBytes([out.subarray(0, a), other.subarray(b)]);
     }
     case 'length': {
       // nudge a big-endian word that looks like a length or count
@@ -129,15 +130,6 @@ export function mutateOnce(input: Uint8Array, kind: Mutation, rng: Rng, other: U
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The mutant for one iteration: a seed input with 1–4 stacked mutations. */
 export function mutantFor(seed: number, iteration: number, seeds: readonly Uint8Array[]): { input: Uint8Array; from: number; mutations: Mutation[] } {

@@ -1,4 +1,5 @@
 import { AR_MAGIC } from './format.js';
+import { concatBytes } from '../../util/bytes.js';
 
 export interface ArWriteMember {
   name: string;
@@ -56,11 +57,5 @@ export function encodeAr(members: ArWriteMember[], opts: { names?: 'sysv' | 'gnu
     }
     parts.push(header(name, size, m), m.data, ...pad(size));
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -1,6 +1,7 @@
 import { formatError } from '../../errors.js';
 import { ByteStream } from '../ar/bytestream.js';
 import { BLOCK, GNU_MAGIC, TAR_FIELD, TYPE, USTAR_MAGIC, type TarField } from './format.js';
+import { concatBytes } from '../../util/bytes.js';
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
@@ -232,7 +233,7 @@ function buildHeader(h: Uint8Array, offset: number, typeflag: string, size: numb
   let path: Uint8Array = cString(fieldBytes(h, 'name'));
   if (magic === USTAR_MAGIC) {
     const prefix = cString(fieldBytes(h, 'prefix'));
-    if (prefix.length) path = concat(prefix, new Uint8Array([0x2f]), path);
+    if (prefix.length) path = concatBytes([prefix, new Uint8Array([0x2f]), path]);
   } else if (magic !== GNU_MAGIC && typeflag === TYPE.fileOld && path[path.length - 1] === 0x2f) {
     type = 'dir'; // V7 tar marks directories only by the trailing slash
   }
@@ -307,12 +308,3 @@ function parsePax(data: Uint8Array, offset: number, into: Map<string, Uint8Array
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -1,4 +1,5 @@
 import { BLOCK, GNU_LONGLINK_NAME, GNU_MAGIC, TAR_FIELD, TYPE, USTAR_MAGIC, type TarField } from './format.js';
+import { concatBytes } from '../../util/bytes.js';
 
 /** One entry for the small tar encoder used by tests and fixture builders. */
 export interface TarWriteEntry {
@@ -39,20 +40,20 @@ export function encodeTar(entries: TarWriteEntry[], opts: { end?: boolean } = {}
     const data = e.data ?? new Uint8Array(0);
     if (e.pax) {
       const recs = Object.entries(e.pax).map(([k, v]) => paxRecord(k, bytes(v)));
-      parts.push(...member({ path: 'PaxHeaders/x', typeflag: TYPE.paxLocal }, concat(recs)));
+      parts.push(...member({ path: 'PaxHeaders/x', typeflag: TYPE.paxLocal }, concatBytes(recs)));
     }
     let path = bytes(e.path);
     let link = bytes(e.linkpath ?? '');
     if (e.gnuLongNames) {
-      if (link.length) parts.push(...member({ path: GNU_LONGLINK_NAME, typeflag: TYPE.gnuLongLink, magic: 'gnu' }, concat([link, new Uint8Array(1)])));
-      parts.push(...member({ path: GNU_LONGLINK_NAME, typeflag: TYPE.gnuLongName, magic: 'gnu' }, concat([path, new Uint8Array(1)])));
+      if (link.length) parts.push(...member({ path: GNU_LONGLINK_NAME, typeflag: TYPE.gnuLongLink, magic: 'gnu' }, concatBytes([link, new Uint8Array(1)])));
+      parts.push(...member({ path: GNU_LONGLINK_NAME, typeflag: TYPE.gnuLongName, magic: 'gnu' }, concatBytes([path, new Uint8Array(1)])));
       path = path.subarray(0, 100);
       link = link.subarray(0, 100);
     }
     parts.push(...member({ ...e, path, linkpath: link }, data));
   }
   if (opts.end ?? true) parts.push(new Uint8Array(2 * BLOCK));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function member(e: TarWriteEntry, data: Uint8Array): Uint8Array[] {
@@ -96,19 +97,10 @@ function paxRecord(key: string, value: Uint8Array): Uint8Array {
   const body = data(` ${key}=`, value, '\n');
   let len = body.length + 1;
   while (String(len).length + body.length !== len) len++;
-  return concat([enc.encode(String(len)), body]);
+  return concatBytes([enc.encode(String(len)), body]);
 }
 
 function data(a: string, v: Uint8Array, z: string): Uint8Array {
-  return concat([enc.encode(a), v, enc.encode(z)]);
+  return concatBytes([enc.encode(a), v, enc.encode(z)]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
