@@ -1,5 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { ObjectSource } from '../src/store/source.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { has, ROOT, run } from './helpers/tools.js';
@@ -12,10 +13,12 @@ const LIBS = [
 ];
 const canRun = has('ldconfig') && has('dpkg-deb') && has('apt-get');
 
-/** LdTree over a real directory, never leaving it */
-function fsTree(root: string): LdTree {
+/** LdTree over a real directory, never leaving it; `sources` gets ranged readers (what weld link uses) */
+function fsTree(root: string, sources?: ObjectSource[]): LdTree {
   const at = (p: string): string => path.join(root, p);
+  const ranged = sources ? { source: (p: string) => (sources.push(new ObjectSource(at(p), statSync(at(p)).size)), sources.at(-1)!) } : {};
   return {
+    ...ranged,
     lstat(p) {
       try {
         const s = lstatSync(at(p));
@@ -96,7 +99,12 @@ async function expectSameAsLdconfig(root: string): Promise<number> {
   const real = ldconfig(root);
   const generator = readLdCacheGenerator(real)!;
   expect(generator).toMatch(/^ldconfig /);
+  const sources: ObjectSource[] = [];
   const libs = await scanForLdCache(fsTree(root));
+  // the same scan reading only ELF headers by range must find exactly the same libraries
+  expect(await scanForLdCache(fsTree(root, sources))).toEqual(libs);
+  expect(sources.length).toBeGreaterThan(0);
+  for (const s of sources) s.close();
   const ours = buildLdCache(libs, { generator });
   const at = firstDiff(ours, real);
   if (process.env.WELD_KEEP) writeFileSync(path.join(root, 'ours.cache'), ours), writeFileSync(path.join(root, 'real.cache'), real);

@@ -6,11 +6,13 @@ import { usageError } from '../errors.js';
 import { ioError } from '../store/objects.js';
 
 export const help = `weld link --variant NAME|FILE [--format dir|tar|erofs|ddi|manifest] [-o OUT]
-          [--lock FILE] [--report FILE] [--sbom FILE] [--salt HEX] [--timing] [--store DIR]
+          [--lock FILE] [--report FILE] [--sbom FILE] [--salt HEX] [--sync] [--timing] [--store DIR]
   Resolves a variant to a closed package set, merges the trees, applies the
   declarative actions and writes an image. The default format is ddi when the
   variant seals with verity, erofs otherwise. Single-file formats go to -o FILE
-  or stdout; dir needs -o DIR. --lock reads the lock when it exists, else writes it.`;
+  or stdout; dir needs -o DIR. --lock reads the lock when it exists, else writes it.
+  -o files appear whole or not at all (written beside, renamed into place);
+  --sync also flushes them to disk first, as dd conv=fsync does.`;
 
 const FORMATS = ['dir', 'tar', 'erofs', 'ddi', 'manifest'] as const;
 type Format = (typeof FORMATS)[number];
@@ -28,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       sbom: { type: 'string' },
       salt: { type: 'string' },
       timing: { type: 'boolean' },
+      sync: { type: 'boolean' },
     },
     false,
   );
@@ -40,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const { link, writeLockFile } = await import('../linker/link.js');
   const { lockText } = await import('../linker/lock.js');
   const store = Store.open(storeDir(values.store));
+  const writeOut = (file: string | undefined, body: (fd: number, target: OutputTarget) => void) => writeOutput(file, body, values.sync ?? false);
   try {
     const r = await link(store, { variant: values.variant, lock: values.lock ?? null, timing });
     const format: Format = (values.format as Format) ?? (r.variant.layout.verity ? 'ddi' : 'erofs');
@@ -64,9 +68,10 @@ export async function run(argv: string[]): Promise<number> {
       const { tarExtents } = await import('../linker/output/tar.js');
       const { toTreeNodes } = await import('../linker/image.js');
       const { emitExtents } = await import('../linker/output/emit.js');
+      const { objectCopier } = await import('../linker/output/copy.js');
       const tar = tarExtents(toTreeNodes(r));
       for (const s of tar.skipped) io.err(`weld: warning: ${s} is a socket; tar cannot hold it\n`);
-      writeOut(values.output, (fd, seekable) => emitExtents(fd, tar.extents, tar.size, (id) => store.objects.pathOf(id), seekable));
+      writeOut(values.output, (fd, target) => emitExtents(fd, tar.extents, tar.size, (id) => store.objects.pathOf(id), { ...target, copier: target.seekable ? objectCopier(store) : null }));
     } else {
       const { buildImage } = await import('../linker/image.js');
       const { emitExtents } = await import('../linker/output/emit.js');
@@ -74,7 +79,8 @@ export async function run(argv: string[]): Promise<number> {
       imageReport = img.report;
       timing.layout = Number((performance.now() - t).toFixed(3));
       t = performance.now();
-      writeOut(values.output, (fd, seekable) => emitExtents(fd, img.extents, img.size, (id) => store.objects.pathOf(id), seekable));
+      const { objectCopier } = await import('../linker/output/copy.js');
+      writeOut(values.output, (fd, target) => emitExtents(fd, img.extents, img.size, (id) => store.objects.pathOf(id), { ...target, copier: target.seekable ? objectCopier(store) : null }));
       if (img.report.rootHash) io.err(`root hash: ${img.report.rootHash}\nverity table: ${img.report.table}\n`);
     }
     timing.write = Number((performance.now() - t).toFixed(3));
@@ -115,11 +121,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** Writes to a temp file renamed into place on success, or to stdout; a failure leaves no output file. */
-function writeOut(file: string | undefined, body: (fd: number, seekable: boolean) => void): void {
+type OutputTarget = { seekable: boolean; fresh: boolean };
+
+/**
+ * Writes to a temp file renamed into place on success, or to stdout; a failure
+ * leaves no output file. Like mkfs and cp, it leaves flushing to the kernel
+ * unless asked (`sync`).
+ */
+function writeOutput(file: string | undefined, body: (fd: number, target: OutputTarget) => void, sync: boolean): void {
   if (!file || file === '-') {
     const st = fs.fstatSync(1);
-    body(1, st.isFile());
+    body(1, { seekable: st.isFile(), fresh: st.isFile() && st.size === 0 });
     return;
   }
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.weld-${process.pid}`);
@@ -130,8 +142,8 @@ function writeOut(file: string | undefined, body: (fd: number, seekable: boolean
     throw ioError(`Cannot write ${file}`, e);
   }
   try {
-    body(fd, true);
-    fs.fsyncSync(fd);
+    body(fd, { seekable: true, fresh: true });
+    if (sync) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, file);
   } catch (e) {

@@ -3,7 +3,7 @@ import type { Store } from '../store/store.js';
 import type { LinkResult } from './link.js';
 import { writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
 import fs from 'node:fs';
-import { superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
+import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
 import { ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
 import { shift } from './output/emit.js';
 import { usageError } from '../errors.js';
@@ -53,27 +53,40 @@ export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 
   if (!/^[0-9a-f]*$/.test(opts.saltHex) || opts.saltHex.length % 2 || opts.saltHex.length > 512) throw usageError(`--salt must be hex, at most 256 bytes`);
   const salt = Uint8Array.from(Buffer.from(opts.saltHex, 'hex'));
   const t0 = performance.now();
-  const pending: { object: string; salt: string; digests: Uint8Array }[] = [];
+  // leaves are cached per (package, salt); an object shared by several packages is filed under the first
+  const owner = new Map<string, number>();
+  for (const p of r.packages) for (const f of p.files) if (f.object && !owner.has(f.object)) owner.set(f.object, p.row.id);
+  const packs = store.getPackageLeaves(r.packages.map((p) => p.row.id), opts.saltHex);
+  const known = new Map<string, Uint8Array>();
+  for (const m of packs.values()) for (const [o, d] of m) known.set(o, d);
+  const grown = new Set<number>();
   const seen = new Set<string>();
   const cached = new Set<string>();
   const { tree, stats } = await treeFromExtents(erofs.extents, erofs.size, { salt }, {
     // per-object leaves, computed once per (object, salt) and reused by every later link
     leaves: async (o, size) => {
       seen.add(o);
-      const hit = store.getLeaves(o, opts.saltHex);
+      const hit = known.get(o);
       if (hit) {
         cached.add(o);
         return hit;
       }
       // big objects stream, so a multi-GiB file never sits in memory whole
       const d = size > 64 << 20 ? await leafDigests(objectChunks(store.objects.pathOf(o)), salt) : leafDigests(store.readObject(o), salt);
-      pending.push({ object: o, salt: opts.saltHex, digests: d });
+      const pkg = owner.get(o);
+      if (pkg !== undefined) {
+        // generated files (passwd, ld.so.cache…) belong to no package and are cheap to hash again
+        let m = packs.get(pkg);
+        if (!m) packs.set(pkg, (m = new Map()));
+        m.set(o, d);
+        grown.add(pkg);
+      }
       return d;
     },
     read: (o, offset, length) => readRange(store.objects.pathOf(o), offset, length),
   });
   try {
-    store.putLeaves(pending);
+    store.putPackageLeaves([...grown].sort((x, y) => x - y).map((p) => ({ package: p, salt: opts.saltHex, leaves: packs.get(p)!, digestSize: DIGEST_SIZE[tree.params.algorithm] })));
   } catch {
     // a read-only store still links; the cache is an optimisation
   }

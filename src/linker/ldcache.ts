@@ -210,9 +210,24 @@ const DT_NEEDED = 1;
 const DT_STRTAB = 5;
 const DT_SONAME = 14;
 
+/** Random access to a file's bytes: lets the ELF reader fetch a few headers instead of a whole library. */
+export interface ByteSource {
+  readonly size: number;
+  /** up to `length` bytes at `offset` (fewer only at the end of the file) */
+  read(offset: number, length: number): Uint8Array;
+}
+
+export const bufferSource = (buf: Uint8Array): ByteSource => ({ size: buf.length, read: (o, l) => buf.subarray(o, o + l) });
+
 /** Reads what ldconfig needs from an ELF file: class, machine, type, DT_SONAME, DT_NEEDED, PT_INTERP. */
-export function readElfDynamic(buf: Uint8Array): ElfDynamicInfo {
-  const c = new Cursor(buf, 'elf');
+export function readElfDynamic(file: Uint8Array | ByteSource): ElfDynamicInfo {
+  const src = file instanceof Uint8Array ? bufferSource(file) : file;
+  // a cursor over [at, at+len): seeks are relative to `at`, errors name file offsets
+  const window = (at: number, len: number, field: string): Cursor => {
+    if (!Number.isSafeInteger(at) || at < 0 || at > src.size) throw formatError('elf', `Cannot seek to elf ${field} at offset ${at}: outside ${src.size} bytes`, { field, offset: at });
+    return new Cursor(src.read(at, Math.max(0, Math.min(len, src.size - at))), 'elf', 0, at);
+  };
+  let c = window(0, 64, 'ELF header');
   const ident = c.bytes(16, 'e_ident');
   if (ident[0] !== 0x7f || ident[1] !== 0x45 || ident[2] !== 0x4c || ident[3] !== 0x46) throw formatError('elf', 'Cannot read ELF: bad magic', { offset: 0, field: 'e_ident' });
   const cls = ident[4];
@@ -225,7 +240,7 @@ export function readElfDynamic(buf: Uint8Array): ElfDynamicInfo {
   const word = (f: string): number => {
     if (!is64) return u32(f);
     const v = le ? c.u64le(f) : c.u64be(f);
-    // offsets past 2^53 cannot be in a buffer anyway; clamp so bounds checks fail cleanly
+    // offsets past 2^53 cannot be in a file anyway; clamp so bounds checks fail cleanly
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
   };
   const type = u16('e_type');
@@ -240,13 +255,14 @@ export function readElfDynamic(buf: Uint8Array): ElfDynamicInfo {
   const phnum = u16('e_phnum');
   const info: ElfDynamicInfo = { elfClass: is64 ? 64 : 32, machine, type, soname: null, needed: [], interpreter: null };
 
-  c.seek(phoff, 'e_phoff');
+  c = window(phoff, phnum * phentsize, 'e_phoff');
   c.needArray(phnum, phentsize, 'program headers');
   const loads: { vaddr: number; offset: number; filesz: number }[] = [];
   let dynOff = 0;
   let dynSize = 0;
+  let interp: { offset: number; size: number } | null = null;
   for (let k = 0; k < phnum; k++) {
-    c.seek(phoff + k * phentsize, 'program header');
+    c.seek(k * phentsize, 'program header');
     const ptype = u32('p_type');
     let offset: number, vaddr: number, filesz: number;
     if (is64) {
@@ -265,12 +281,14 @@ export function readElfDynamic(buf: Uint8Array): ElfDynamicInfo {
     else if (ptype === PT_DYNAMIC) {
       dynOff = offset;
       dynSize = filesz;
-    } else if (ptype === PT_INTERP) info.interpreter = cString(buf, offset, 'PT_INTERP');
+    } else if (ptype === PT_INTERP) interp = { offset, size: filesz };
   }
+  if (interp) info.interpreter = cString(src, interp.offset, 'PT_INTERP', interp.size);
   if (dynSize === 0) return info;
 
   const dyn: { tag: number; val: number }[] = [];
-  c.seek(dynOff, 'PT_DYNAMIC');
+  // the entries end at DT_NULL; a segment without one is read to its end and fails there, as before
+  c = window(dynOff, dynSize, 'PT_DYNAMIC');
   for (;;) {
     const tag = word('d_tag');
     const val = word('d_val');
@@ -284,21 +302,29 @@ export function readElfDynamic(buf: Uint8Array): ElfDynamicInfo {
   if (!seg) return info;
   const strOff = strtab.val - seg.vaddr + seg.offset;
   for (const d of dyn) {
-    if (d.tag === DT_NEEDED) info.needed.push(cString(buf, strOff + d.val, 'DT_NEEDED'));
-    else if (d.tag === DT_SONAME) info.soname = cString(buf, strOff + d.val, 'DT_SONAME');
+    if (d.tag === DT_NEEDED) info.needed.push(cString(src, strOff + d.val, 'DT_NEEDED'));
+    else if (d.tag === DT_SONAME) info.soname = cString(src, strOff + d.val, 'DT_SONAME');
   }
   return info;
 }
 
-function cString(buf: Uint8Array, at: number, field: string): string {
-  if (at < 0 || at >= buf.length) throw formatError('elf', `Cannot read ELF ${field}: offset ${at} outside ${buf.length} bytes`, { offset: at, field });
-  const end = buf.indexOf(0, at);
-  if (end < 0) throw formatError('elf', `Cannot read ELF ${field}: unterminated string`, { offset: at, field });
-  // sonames that are not UTF-8 cannot round-trip through a JS string: skip them (ldconfig would keep the bytes)
-  try {
-    return utf8.decode(buf.subarray(at, end));
-  } catch {
-    throw formatError('elf', `Cannot read ELF ${field}: not UTF-8`, { offset: at, field });
+/** A NUL-terminated string at `at`, fetched in growing pieces (sonames are short; a hostile one is bounded by the file). */
+function cString(src: ByteSource, at: number, field: string, hint = 256): string {
+  if (!Number.isSafeInteger(at) || at < 0 || at >= src.size) throw formatError('elf', `Cannot read ELF ${field}: offset ${at} outside ${src.size} bytes`, { offset: at, field });
+  let want = Math.max(16, hint);
+  for (;;) {
+    const piece = src.read(at, Math.min(want, src.size - at));
+    const end = piece.indexOf(0);
+    if (end >= 0) {
+      // sonames that are not UTF-8 cannot round-trip through a JS string: skip them (ldconfig would keep the bytes)
+      try {
+        return utf8.decode(piece.subarray(0, end));
+      } catch {
+        throw formatError('elf', `Cannot read ELF ${field}: not UTF-8`, { offset: at, field });
+      }
+    }
+    if (at + piece.length >= src.size) throw formatError('elf', `Cannot read ELF ${field}: unterminated string`, { offset: at, field });
+    want *= 4;
   }
 }
 
@@ -338,6 +364,8 @@ export interface LdTree {
   readdir(path: string): Maybe<string[]>;
   /** whole content of a regular file */
   readFile(path: string): Maybe<Uint8Array>;
+  /** random access to a regular file, when the tree can do better than reading it whole */
+  source?(path: string): Maybe<ByteSource>;
 }
 
 export interface LdScanOptions {
@@ -479,8 +507,8 @@ async function searchDir(tree: LdTree, dir: string): Promise<LdCacheLib[]> {
     if ((await tree.lstat(target)) !== 'file') continue;
     let info: ElfDynamicInfo;
     try {
-      const bytes = await tree.readFile(target);
-      if (bytes.length < 64) continue; // ldconfig: "too small, not checked"
+      const bytes = tree.source ? await tree.source(target) : bufferSource(await tree.readFile(target));
+      if (bytes.size < 64) continue; // ldconfig: "too small, not checked"
       info = readElfDynamic(bytes);
     } catch (e) {
       if (isWeldError(e)) continue; // not ELF (linker scripts) or truncated: ldconfig skips it

@@ -10,6 +10,9 @@ import { applyActions, type ActionsReport } from './actions/apply.js';
 import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
 import { capsToXattr } from './caps.js';
+import type { FileReader } from './actions/ldconfig.js';
+import { bufferSource, type ByteSource } from './ldcache.js';
+import { ObjectSource } from '../store/source.js';
 
 export interface LinkOptions {
   variant: Variant | string;
@@ -119,7 +122,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
 
   // ldconfig reads a library once per name that reaches it (soname links, ldconfig itself): read each object once
   const objects = new Map<string, Uint8Array>();
-  const read = (p: string): Uint8Array | undefined => {
+  const read: FileReader = (p: string): Uint8Array | undefined => {
     const n = tree.get(p);
     if (!n || n.type !== 'file') return undefined;
     if (n.data) return n.data;
@@ -128,14 +131,30 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     if (!b) objects.set(n.object, (b = store.readObject(n.object)));
     return b;
   };
-  const { report, accounts } = await applyActions(
-    tree,
-    packages.map((p) => ({ nevra: nevra(p.row), scriptlets: p.link.scriptlets, fileActions: p.link.fileActions })),
-    variant,
-    { users: lock?.users ?? {}, groups: lock?.groups ?? {} },
-    read,
-    epoch,
-  );
+  // ldconfig needs a few headers per library, not the library: read ranges of the object file
+  const sources = new Map<string, ObjectSource>();
+  read.source = (p: string): ByteSource | undefined => {
+    const n = tree.get(p);
+    if (!n || n.type !== 'file') return undefined;
+    if (n.data || !n.object) return bufferSource(n.data ?? new Uint8Array(0));
+    let s = sources.get(n.object);
+    if (!s) sources.set(n.object, (s = new ObjectSource(store.objects.pathOf(n.object), n.size)));
+    return s;
+  };
+  let applied: Awaited<ReturnType<typeof applyActions>>;
+  try {
+    applied = await applyActions(
+      tree,
+      packages.map((p) => ({ nevra: nevra(p.row), scriptlets: p.link.scriptlets, fileActions: p.link.fileActions })),
+      variant,
+      { users: lock?.users ?? {}, groups: lock?.groups ?? {} },
+      read,
+      epoch,
+    );
+  } finally {
+    for (const s of sources.values()) s.close();
+  }
+  const { report, accounts } = applied;
   t = lap(opts.timing, 'actions', t);
 
   // owners by name, now that passwd/group are final

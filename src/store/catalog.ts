@@ -8,7 +8,7 @@ import { WeldError } from '../errors.js';
 const require = createRequire(import.meta.url);
 
 /** 2: deps.rich and link_index */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 // records: each object shape's keys are written once per blob, not once per file.
 // Loaded on first use, without its native string extractor: that costs ~35 ms of
 // start-up against ~19 ms without it, and tree blobs are columns, not many small strings.
@@ -90,10 +90,10 @@ CREATE TABLE IF NOT EXISTS link_index (
   resolver TEXT NOT NULL,
   link TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS verity_leaves (
-  object TEXT NOT NULL, salt TEXT NOT NULL, digests BLOB NOT NULL,
-  PRIMARY KEY (object, salt)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS package_leaves (
+  package INTEGER NOT NULL REFERENCES packages(id), salt TEXT NOT NULL, data BLOB NOT NULL,
+  PRIMARY KEY (package, salt)
+);
 `;
 
 export interface PackageRow {
@@ -305,6 +305,8 @@ export class Catalog {
   private migrate(from: number): void {
     const cols = (this.db.prepare("SELECT name FROM pragma_table_info('deps')").all() as { name: string }[]).map((c) => c.name);
     if (from < 2 && !cols.includes('rich')) this.db.exec('ALTER TABLE deps ADD COLUMN rich TEXT');
+    // schema 2 cached leaves per object; 3 caches them per package (src/store/leaves.ts)
+    if (from < 3) this.db.exec('DROP TABLE IF EXISTS verity_leaves');
   }
 
   /** Stores written before link_index existed get their rows once, on the first writable open. */

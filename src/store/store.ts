@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { decodeLeafPack, encodeLeafPack, type LeafMap } from './leaves.js';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Action, PackageMeta } from '../model.js';
@@ -89,19 +90,29 @@ export class Store {
   }
 
   /** Cached dm-verity leaf digests of an object for a salt (objects start on block boundaries in images). */
-  getLeaves(object: string, salt: string): Buffer | undefined {
-    // prepared once: a link asks for thousands of objects
-    this.leavesStmt ??= this.catalog.db.prepare('SELECT digests FROM verity_leaves WHERE object = ? AND salt = ?');
-    const r = this.leavesStmt.get(object, salt) as { digests: Buffer } | undefined;
-    return r?.digests;
+  /** The cached verity leaves of these packages' objects (src/store/leaves.ts), per package. */
+  getPackageLeaves(packages: readonly number[], salt: string): Map<number, LeafMap> {
+    const out = new Map<number, LeafMap>();
+    if (!packages.length) return out;
+    const rows = this.catalog.db
+      .prepare('SELECT package, data FROM package_leaves WHERE salt = ? AND package IN (SELECT value FROM json_each(?))')
+      .raw()
+      .all(salt, JSON.stringify(packages)) as [number, Buffer][];
+    for (const [p, data] of rows) {
+      try {
+        out.set(p, decodeLeafPack(data));
+      } catch {
+        // a damaged cache entry is recomputed and replaced, never trusted
+      }
+    }
+    return out;
   }
-  private leavesStmt: import('better-sqlite3').Statement | undefined;
 
-  putLeaves(entries: { object: string; salt: string; digests: Uint8Array }[]): void {
+  putPackageLeaves(entries: { package: number; salt: string; leaves: LeafMap; digestSize: number }[]): void {
     if (!entries.length) return;
-    const ins = this.catalog.db.prepare('INSERT OR IGNORE INTO verity_leaves (object, salt, digests) VALUES (?, ?, ?)');
+    const ins = this.catalog.db.prepare('INSERT OR REPLACE INTO package_leaves (package, salt, data) VALUES (?, ?, ?)');
     this.catalog.db.transaction(() => {
-      for (const e of entries) ins.run(e.object, e.salt, Buffer.from(e.digests));
+      for (const e of entries) ins.run(e.package, e.salt, encodeLeafPack(e.leaves, e.digestSize));
     })();
   }
 

@@ -9,8 +9,11 @@ export class Cursor {
   readonly view: DataView;
   pos: number;
   readonly format: string;
+  /** where buf starts in the file, so a cursor over a piece still reports file offsets */
+  readonly base: number;
 
-  constructor(buf: Uint8Array, format: string, pos = 0) {
+  constructor(buf: Uint8Array, format: string, pos = 0, base = 0) {
+    this.base = base;
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
@@ -23,9 +26,9 @@ export class Cursor {
 
   need(n: number, field: string): void {
     if (n < 0 || !Number.isSafeInteger(n) || this.pos + n > this.buf.length) {
-      throw formatError(this.format, `Cannot read ${this.format} ${field} at offset ${this.pos}: needs ${n} bytes, ${this.remaining} left`, {
+      throw formatError(this.format, `Cannot read ${this.format} ${field} at offset ${this.base + this.pos}: needs ${n} bytes, ${this.remaining} left`, {
         field,
-        offset: this.pos,
+        offset: this.base + this.pos,
       });
     }
   }
@@ -33,16 +36,16 @@ export class Cursor {
   /** Checks count × size ≤ remaining before a loop or allocation. */
   needArray(count: number, size: number, field: string): void {
     if (!Number.isSafeInteger(count) || count < 0 || count * size > this.remaining) {
-      throw formatError(this.format, `Cannot read ${this.format} ${field} at offset ${this.pos}: ${count} × ${size} bytes exceed the ${this.remaining} left`, {
+      throw formatError(this.format, `Cannot read ${this.format} ${field} at offset ${this.base + this.pos}: ${count} × ${size} bytes exceed the ${this.remaining} left`, {
         field,
-        offset: this.pos,
+        offset: this.base + this.pos,
       });
     }
   }
 
   seek(pos: number, field: string): this {
     if (pos < 0 || pos > this.buf.length) {
-      throw formatError(this.format, `Cannot seek to ${this.format} ${field} at offset ${pos}: outside ${this.buf.length} bytes`, { field, offset: pos });
+      throw formatError(this.format, `Cannot seek to ${this.format} ${field} at offset ${this.base + pos}: outside ${this.base + this.buf.length} bytes`, { field, offset: this.base + pos });
     }
     this.pos = pos;
     return this;

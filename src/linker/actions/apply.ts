@@ -41,7 +41,7 @@ export async function applyActions(
   sources: ActionSource[],
   variant: Variant,
   pinned: { users: Record<string, number>; groups: Record<string, number> },
-  read: (path: string) => Uint8Array | undefined,
+  read: import('./ldconfig.js').FileReader,
   epoch: number,
 ): Promise<{ report: ActionsReport; accounts: Accounts }> {
   const text = (p: string) => {

@@ -3,6 +3,19 @@ import type { Extent } from '../../model.js';
 import { bug } from '../../errors.js';
 import { ioError } from '../../store/objects.js';
 
+/** Copies object ranges into an image file (src/linker/output/copy.ts). */
+export interface Copier {
+  copy(fd: number, ranges: readonly { object: string; offset: number; size: number }[]): void;
+}
+
+export interface EmitTarget {
+  /** a regular file: positioned writes, holes for zero runs */
+  seekable: boolean;
+  /** the file is empty, so unwritten ranges already read as zeros */
+  fresh?: boolean;
+  copier?: Copier | null;
+}
+
 /** Shifts extents to an absolute offset (a partition's start in a disk image). */
 export function shift(extents: readonly Extent[], by: number): Extent[] {
   return extents.map((e) => ({ ...e, offset: e.offset + by }));
@@ -18,7 +31,10 @@ const HOLE = 1 << 20;
  * an image costs a few dozen writes, not one per file. Regular files get holes
  * for long zero runs (sparse output); pipes get the zeros.
  */
-export function emitExtents(fd: number, extents: readonly Extent[], totalSize: number, objectPath: (id: string) => string, seekable: boolean): void {
+export function emitExtents(fd: number, extents: readonly Extent[], totalSize: number, objectPath: (id: string) => string, out: EmitTarget): void {
+  const { seekable, fresh = false, copier = null } = out;
+  // with a copier, object data moves inside the kernel; Node writes only the bytes between objects
+  const deferred: { object: string; offset: number; size: number }[] | null = seekable && copier ? [] : null;
   const stage = Buffer.allocUnsafe(STAGE);
   let fill = 0; // bytes staged
   let pos = 0; // image offset of stage[0]
@@ -36,7 +52,8 @@ export function emitExtents(fd: number, extents: readonly Extent[], totalSize: n
     fill = 0;
   };
   const zeros = (n: number) => {
-    if (seekable && n >= HOLE) {
+    // an empty file reads as zeros wherever nothing was written: skip even block padding
+    if (seekable && (n >= HOLE || fresh)) {
       flush();
       pos += n;
       return;
@@ -65,7 +82,11 @@ export function emitExtents(fd: number, extents: readonly Extent[], totalSize: n
     if (e.offset > at) zeros(e.offset - at);
     if (e.kind === 'bytes') bytes(e.data);
     else if (e.kind === 'zero') zeros(e.size);
-    else {
+    else if (deferred) {
+      flush();
+      deferred.push({ object: e.object, offset: e.offset, size: e.size });
+      pos += e.size;
+    } else {
       let src: number;
       try {
         src = fs.openSync(objectPath(e.object), 'r');
@@ -89,6 +110,7 @@ export function emitExtents(fd: number, extents: readonly Extent[], totalSize: n
   const end = pos + fill;
   if (end < totalSize) zeros(totalSize - end);
   flush();
+  if (deferred?.length) copier!.copy(fd, deferred);
   if (seekable) {
     try {
       fs.ftruncateSync(fd, totalSize);
