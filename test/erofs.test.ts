@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TreeNode } from '../src/model.js';
 import { writeErofs, materialize, type ErofsImage } from '../src/formats/erofs/writer.js';
+import { layoutErofs } from '../src/formats/erofs/layout.js';
+import { EROFS_SUPER_OFFSET, FEATURE_COMPAT_XATTR_FILTER, SB, XATTR_FILTER_SEED } from '../src/formats/erofs/format.js';
+import { xxh32 } from '../src/formats/erofs/xxh32.js';
 import { blake3Hex } from '../src/store/hash.js';
 import { has, run } from './helpers/tools.js';
 
@@ -355,6 +358,44 @@ describe.skipIf(!isRoot || !haveTools)('EROFS writer against fsck.erofs and the 
       expect(run('getcap', [path.join(mnt, 'files/ping')]).stdout.toString()).toMatch(/cap_net_raw=ep/);
     } finally {
       umount(mnt);
+    }
+  });
+
+  it('keeps every xattr readable through the name filter, and the kernel goes by its bits', () => {
+    const opts = { buildTime: BUILD_TIME, xattrFilter: true, checksum: false };
+    const filtered = materialize(writeErofs(fx.nodes, opts), readObjects(fx.objects));
+    const fimg = path.join(tmp, 'filter.img');
+    writeFileSync(fimg, filtered);
+    fsckClean([fimg]);
+    const mnt = path.join(tmp, 'mnt-filter');
+    mkdirSync(mnt);
+    // a wrong hash would mark a present name absent (31 chances in 32 per name): getfattr -d would miss it
+    mount(['-t', 'erofs', '-o', 'ro', fimg, mnt]);
+    try {
+      checkMounted(mnt, fx);
+    } finally {
+      umount(mnt);
+    }
+    // set user.comment's bit by hand: the kernel must then call it absent, unless the feature bit is off
+    const ino = layoutErofs(fx.nodes, opts).inodes.find((i) => i.path === '/files/xattrs')!;
+    const bit = xxh32(utf8.encode('comment'), (XATTR_FILTER_SEED + 1) >>> 0) & 31;
+    const dv = new DataView(filtered.buffer, filtered.byteOffset);
+    dv.setUint32(ino.offset + ino.isize, dv.getUint32(ino.offset + ino.isize, true) | (1 << bit), true);
+    const compatAt = EROFS_SUPER_OFFSET + SB.feature_compat;
+    for (const honored of [true, false]) {
+      if (!honored) dv.setUint32(compatAt, dv.getUint32(compatAt, true) & ~FEATURE_COMPAT_XATTR_FILTER, true);
+      writeFileSync(fimg, filtered);
+      mount(['-t', 'erofs', '-o', 'ro', fimg, mnt]);
+      try {
+        const f = path.join(mnt, 'files/xattrs');
+        const comment = run('getfattr', ['--only-values', '-n', 'user.comment', f], { allowFail: true });
+        expect(comment.status !== 0, `filter honored: ${honored}`).toBe(honored);
+        if (honored) expect(comment.stderr).toMatch(/No such attribute/);
+        expect(run('getfattr', ['--only-values', '-n', 'user.dir', path.join(mnt, 'dev')]).status).toBe(0);
+        expect(run('getfattr', ['--only-values', '-e', 'text', '-n', 'trusted.weld', f]).status).toBe(0);
+      } finally {
+        umount(mnt);
+      }
     }
   });
 

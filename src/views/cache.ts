@@ -43,6 +43,9 @@ export interface PreparedView {
   built: 'none' | 'image' | 'manifest' | 'manifest+image';
 }
 
+/** bumped when the metadata image's layout changes, so cached manifests get a fresh image (2: xattr name filters) */
+const IMAGE_FORMAT = 2;
+
 const statKey = (f: string) => {
   try {
     const s = fs.statSync(f, { bigint: true });
@@ -107,7 +110,7 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
   const manifestFile = path.join(dir, 'manifest.json');
   // images are derived from the directory's manifest: their sidecar names only the mount points
   const mpsText = JSON.stringify(mountpoints);
-  const imageBase = path.join(dir, `meta-${quickHash(mpsText)}`);
+  const imageBase = path.join(dir, `meta-${quickHash(`${IMAGE_FORMAT}:${mpsText}`)}`);
   const imageFile = `${imageBase}.erofs`;
   const keyHave = readOrNull(keyFile);
   const keyHit = keyHave === keyText;
@@ -207,7 +210,8 @@ export async function metadataImage(manifest: Manifest, mountpoints: readonly Mo
   const { withMountPoints, metacopyNodes } = await import('./tree.js');
   const { writeErofs } = await import('../formats/erofs/writer.js');
   const nodes = metacopyNodes(withMountPoints(manifestNodes(manifest), mountpoints), (id) => `${id.slice(0, 2)}/${id.slice(2)}`);
-  const img = writeErofs(nodes, { buildTime: manifest.sourceDateEpoch, metadataOnly: true, volumeName: manifest.variant.slice(0, 16) });
+  // the name filter spares each file's inline-xattr scan on ls -l's negative security.selinux and ACL lookups
+  const img = writeErofs(nodes, { buildTime: manifest.sourceDateEpoch, metadataOnly: true, xattrFilter: true, volumeName: manifest.variant.slice(0, 16) });
   const out = new Uint8Array(img.size);
   for (const e of img.extents) {
     if (e.kind === 'bytes') out.set(e.data, e.offset);

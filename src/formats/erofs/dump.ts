@@ -81,7 +81,8 @@ function dumpInode(meta: Uint8Array, dirData: Uint8Array, layout: Layout, ino: I
   if (icount > 0) {
     xsize = XATTR_IBODY_HEADER_SIZE + (icount - 1) * 4;
     c.seek(o + isize, 'xattr header');
-    c.skip(4, 'h_name_filter');
+    const filter = c.u32le('h_name_filter');
+    if (filter !== 0) lines.push(`  xattr name filter 0x${filter.toString(16).padStart(8, '0')}`);
     const shared = c.u8('h_shared_count');
     c.skip(7, 'h_reserved2');
     c.skip(shared * 4, 'h_shared_xattrs');

@@ -2,8 +2,9 @@ import { describe, it, expect } from 'vitest';
 import type { TreeNode } from '../../model.js';
 import { isWeldError } from '../../errors.js';
 import { crc32c } from './crc32c.js';
-import { BLKSZ, DataLayout, decodeDev, encodeDev } from './format.js';
-import { layoutErofs } from './layout.js';
+import { BLKSZ, DataLayout, EROFS_SUPER_OFFSET, FEATURE_COMPAT_XATTR_FILTER, SB, decodeDev, encodeDev } from './format.js';
+import { encodeXattrName, layoutErofs, xattrNameFilter } from './layout.js';
+import { xxh32 } from './xxh32.js';
 import { writeErofs, materialize } from './writer.js';
 
 const BT = 1_000_000;
@@ -25,6 +26,56 @@ const link = (path: string, target: string): TreeNode => ({ path, type: 'symlink
 describe('crc32c', () => {
   it('gives the CRC-32C check value', () => {
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
+  });
+});
+
+describe('xxh32', () => {
+  // the xxHash reference vectors (seed 0)
+  it.each([
+    ['', 0x02cc5d05],
+    ['a', 0x550d7456],
+    ['abc', 0x32d153ff],
+    ['Nobody inspects the spammish repetition', 0xe2293b2f],
+  ])('xxh32(%j, 0)', (s, want) => {
+    expect(xxh32(new TextEncoder().encode(s), 0)).toBe(want);
+  });
+});
+
+describe('xattr name filter', () => {
+  const entry = (name: string) => ({ name, ...encodeXattrName(name, '/x'), value: new Uint8Array(0) });
+  // the bit table in the commit message of the xattr name filter's on-disk format patch (linux-erofs, July 2023)
+  it.each([
+    ['security.ima', 0],
+    ['trusted.overlay.nlink', 2],
+    ['security.selinux', 11],
+    ['trusted.overlay.redirect', 17],
+    ['trusted.overlay.opaque', 20],
+    ['system.posix_acl_default', 21],
+    ['user.mime_type', 23],
+    ['security.capability', 29],
+    ['system.posix_acl_access', 30],
+    ['trusted.overlay.metacopy', 31],
+  ])('%s hashes to bit %i', (name, bit) => {
+    expect(xattrNameFilter([entry(name)])).toBe(~(1 << bit) >>> 0);
+  });
+
+  it('clears one bit per name, and is written only when asked, with its compat feature', () => {
+    const xattrs = { 'trusted.overlay.metacopy': new Uint8Array(0), 'trusted.overlay.redirect': new TextEncoder().encode('/ab/cd') };
+    const nodes = [root, file('/f', 10, { xattrs })];
+    const filtered = layoutErofs(nodes, { buildTime: BT, metadataOnly: true, xattrFilter: true });
+    expect(filtered.inodes[1]!.xattrFilter).toBe(~((1 << 31) | (1 << 17)) >>> 0);
+    expect(filtered.inodes[0]!.xattrFilter).toBe(0); // no xattrs, no header
+    const read = () => new Uint8Array(0);
+    for (const on of [true, false]) {
+      const img = writeErofs(nodes, { buildTime: BT, metadataOnly: true, xattrFilter: on });
+      const bytes = materialize(img, read);
+      const dv = new DataView(bytes.buffer);
+      expect((dv.getUint32(EROFS_SUPER_OFFSET + SB.feature_compat, true) & FEATURE_COMPAT_XATTR_FILTER) !== 0).toBe(on);
+      const ino = layoutErofs(nodes, { buildTime: BT, metadataOnly: true }).inodes[1]!;
+      // h_name_filter is the first word after the inode core
+      expect(dv.getUint32(ino.offset + ino.isize, true)).toBe(on ? filtered.inodes[1]!.xattrFilter : 0);
+      expect(img.dump().includes('xattr name filter 0x7ffdffff')).toBe(on);
+    }
   });
 });
 

@@ -19,6 +19,15 @@ export const EROFS_NULL_ADDR = 0xffffffff;
 export const FEATURE_COMPAT_SB_CHKSUM = 0x1;
 /** inode time fields mean mtime (not ctime); the kernel ignores it, mkfs.erofs sets it */
 export const FEATURE_COMPAT_MTIME = 0x2;
+/**
+ * Per-inode xattr name bloom filter (Linux 6.6+): h_name_filter bit
+ * xxh32(suffix, XATTR_FILTER_SEED + prefix index) % 32 set means "no such
+ * xattr", so a negative getxattr skips the inline scan. Compat: older kernels
+ * ignore it. The superblock's xattr_filter_reserved byte must stay 0.
+ */
+export const FEATURE_COMPAT_XATTR_FILTER = 0x4;
+export const XATTR_FILTER_SEED = 0x25bbe08f;
+export const XATTR_FILTER_BITS = 32;
 export const FEATURE_INCOMPAT_CHUNKED_FILE = 0x4;
 
 /** struct erofs_super_block field offsets (relative to EROFS_SUPER_OFFSET) */
@@ -94,7 +103,7 @@ export const IE = {
 export const EROFS_CHUNK_FORMAT_BLKBITS_MASK = 0x1f;
 export const EROFS_BLOCK_MAP_ENTRY_SIZE = 4;
 
-/** struct erofs_xattr_ibody_header: h_reserved(4) h_shared_count(1) h_reserved2(7) */
+/** struct erofs_xattr_ibody_header: h_name_filter(4) h_shared_count(1) h_reserved2(7) */
 export const XATTR_IBODY_HEADER_SIZE = 12;
 /** struct erofs_xattr_entry: e_name_len(1) e_name_index(1) e_value_size(2), then name, value */
 export const XATTR_ENTRY_SIZE = 4;

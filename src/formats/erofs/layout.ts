@@ -13,6 +13,7 @@
 import type { FileType, TreeNode } from '../../model.js';
 import { formatError } from '../../errors.js';
 import { isUtf8 } from '../../util/text.js';
+import { xxh32 } from './xxh32.js';
 import {
   BLKSZ,
   BLKSZBITS,
@@ -27,11 +28,14 @@ import {
   EROFS_SB_SIZE,
   EROFS_SUPER_OFFSET,
   EXTENDED_INODE_SIZE,
+  FEATURE_COMPAT_XATTR_FILTER,
   FEATURE_INCOMPAT_CHUNKED_FILE,
   ROOT_NID_MAX,
   S_IF,
   XATTR_ENTRY_SIZE,
   XATTR_IBODY_HEADER_SIZE,
+  XATTR_FILTER_BITS,
+  XATTR_FILTER_SEED,
   XATTR_PREFIXES,
   alignUp,
   encodeDev,
@@ -42,6 +46,8 @@ export interface LayoutOptions {
   buildTime: number;
   /** regular files backed by an object get their size but no data blocks (holes) */
   metadataOnly?: boolean;
+  /** give every inode with xattrs an xattr name filter (FEATURE_COMPAT_XATTR_FILTER) */
+  xattrFilter?: boolean;
 }
 
 export interface XattrEntry {
@@ -74,6 +80,8 @@ export interface InodePlan {
   xattrs: XattrEntry[];
   /** 0 when there are no xattrs, else header + entries */
   xattrSize: number;
+  /** h_name_filter: a set bit means no xattr name hashes there (all ones = no filtering) */
+  xattrFilter: number;
   layout: DataLayout;
   /** bytes after the xattrs: dir/symlink tail, or the chunk block map */
   inlineSize: number;
@@ -107,6 +115,7 @@ export interface Layout {
   /** total blocks in the image */
   blocks: number;
   featureIncompat: number;
+  featureCompatExtra: number;
 }
 
 const utf8 = new TextEncoder();
@@ -154,6 +163,13 @@ function planXattrs(xattrs: Record<string, Uint8Array> | undefined, path: string
   // i_xattr_icount is a u16 counting 4-byte slots after the 12-byte header
   if ((size - XATTR_IBODY_HEADER_SIZE) / 4 + 1 > 0xffff) throw fail(`xattrs on ${path} take ${size} bytes, too many for one inode`, { path });
   return { list, size };
+}
+
+/** The bloom filter of an inode's xattrs: every bit clear except those no name of it hashes to. */
+export function xattrNameFilter(xattrs: readonly XattrEntry[]): number {
+  let present = 0;
+  for (const x of xattrs) present |= 1 << (xxh32(x.suffix, (XATTR_FILTER_SEED + x.index) >>> 0) & (XATTR_FILTER_BITS - 1));
+  return ~present >>> 0;
 }
 
 const isU32 = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
@@ -254,6 +270,8 @@ export function layoutErofs(nodes: readonly TreeNode[], opts: LayoutOptions): La
       isize: COMPACT_INODE_SIZE,
       xattrs: x.list,
       xattrSize: x.size,
+      // 0 means "may have any name": what kernels before the filter wrote as h_reserved
+      xattrFilter: opts.xattrFilter && x.list.length ? xattrNameFilter(x.list) : 0,
       layout: DataLayout.FLAT_PLAIN,
       inlineSize: 0,
       chunkBits: 0,
@@ -386,5 +404,6 @@ export function layoutErofs(nodes: readonly TreeNode[], opts: LayoutOptions): La
     dirDataBlocks,
     blocks: blk,
     featureIncompat: chunked ? FEATURE_INCOMPAT_CHUNKED_FILE : 0,
+    featureCompatExtra: opts.xattrFilter ? FEATURE_COMPAT_XATTR_FILTER : 0,
   };
 }

@@ -39,6 +39,11 @@ export interface ErofsOptions {
   metadataOnly?: boolean;
   /** superblock crc32c (feature sb_csum); on unless false */
   checksum?: boolean;
+  /**
+   * per-inode xattr name filters (compat feature, Linux 6.6+): negative
+   * getxattr calls (security.selinux, ACLs from ls -l) skip the entry scan
+   */
+  xattrFilter?: boolean;
 }
 
 /** A regular file's data blocks, so a bad block can be named by path. */
@@ -102,7 +107,7 @@ function writeSuperblock(mv: DataView, meta: Uint8Array, layout: Layout, opts: E
   const s = EROFS_SUPER_OFFSET;
   const checksum = opts.checksum !== false;
   mv.setUint32(s + SB.magic, EROFS_SUPER_MAGIC_V1, true);
-  mv.setUint32(s + SB.feature_compat, FEATURE_COMPAT_MTIME | (checksum ? FEATURE_COMPAT_SB_CHKSUM : 0), true);
+  mv.setUint32(s + SB.feature_compat, FEATURE_COMPAT_MTIME | (checksum ? FEATURE_COMPAT_SB_CHKSUM : 0) | layout.featureCompatExtra, true);
   meta[s + SB.blkszbits] = BLKSZBITS;
   mv.setUint16(s + SB.root_nid, layout.inodes[0]!.nid, true);
   mv.setBigUint64(s + SB.inos, BigInt(layout.inodes.length), true);
@@ -161,9 +166,10 @@ function writeInode(mv: DataView, meta: Uint8Array, dirData: Uint8Array, layout:
     mv.setUint16(o + IC.i_gid, gid, true);
   }
 
-  // inline xattrs: a 12-byte header (no shared xattrs), then 4-aligned entries
+  // inline xattrs: a 12-byte header (name filter, no shared xattrs), then 4-aligned entries
   let p = o + ino.isize;
   if (ino.xattrSize > 0) {
+    mv.setUint32(p, ino.xattrFilter, true);
     p += XATTR_IBODY_HEADER_SIZE;
     for (const x of ino.xattrs) {
       meta[p] = x.suffix.length;
