@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const { link, writeLockFile } = await import('../linker/link.js');
   const { lockText } = await import('../linker/lock.js');
   const store = Store.open(storeDir(values.store));
-  const writeOut = (file: string | undefined, body: (fd: number, target: OutputTarget) => void) => writeOutput(file, body, values.sync ?? false);
+  const writeOut = (file: string | undefined, body: (fd: number, target: OutputTarget) => void | Promise<void>) => writeOutput(file, body, values.sync ?? false);
   try {
     const r = await link(store, { variant: values.variant, lock: values.lock ?? null, timing });
     const format: Format = (values.format as Format) ?? (r.variant.layout.verity ? 'ddi' : 'erofs');
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     if (format === 'manifest') {
       const { toManifest } = await import('../linker/output/manifest.js');
       const text = JSON.stringify(toManifest(r, (d) => store.putBytes(d))) + '\n';
-      writeOut(values.output, (fd) => void fs.writeSync(fd, text));
+      await writeOut(values.output, (fd) => void fs.writeSync(fd, text));
     } else if (format === 'dir') {
       const { writeDir } = await import('../linker/output/dir.js');
       const { toTreeNodes } = await import('../linker/image.js');
@@ -67,21 +67,40 @@ export async function run(argv: string[]): Promise<number> {
     } else if (format === 'tar') {
       const { tarExtents } = await import('../linker/output/tar.js');
       const { toTreeNodes } = await import('../linker/image.js');
-      const { emitExtents } = await import('../linker/output/emit.js');
+      const { emitExtents, objectRanges } = await import('../linker/output/emit.js');
       const { objectCopier } = await import('../linker/output/copy.js');
       const tar = tarExtents(toTreeNodes(r));
       for (const s of tar.skipped) io.err(`weld: warning: ${s} is a socket; tar cannot hold it\n`);
-      writeOut(values.output, (fd, target) => emitExtents(fd, tar.extents, tar.size, (id) => store.objects.pathOf(id), { ...target, copier: target.seekable ? objectCopier(store) : null }));
+      await writeOut(values.output, async (fd, target) => {
+        const copier = target.seekable ? objectCopier(store) : null;
+        const copying = copier?.copy(fd, objectRanges(tar.extents));
+        await alongside(
+          () => emitExtents(fd, tar.extents, tar.size, (id) => store.objects.pathOf(id), { ...target, skipObjects: !!copier }),
+          () => copying,
+        );
+      });
     } else {
       const { buildImage } = await import('../linker/image.js');
       const { emitExtents } = await import('../linker/output/emit.js');
-      const img = await buildImage(store, r, format, { saltHex });
-      imageReport = img.report;
-      timing.layout = Number((performance.now() - t).toFixed(3));
-      t = performance.now();
       const { objectCopier } = await import('../linker/output/copy.js');
-      writeOut(values.output, (fd, target) => emitExtents(fd, img.extents, img.size, (id) => store.objects.pathOf(id), { ...target, copier: target.seekable ? objectCopier(store) : null }));
-      if (img.report.rootHash) io.err(`root hash: ${img.report.rootHash}\nverity table: ${img.report.table}\n`);
+      let img: import('../linker/image.js').Image | null = null;
+      await writeOut(values.output, async (fd, target) => {
+        // file data is copied by a child process while the image is sealed here
+        const copier = target.seekable ? objectCopier(store) : null;
+        let copying: Promise<void> | undefined;
+        await alongside(
+          async () => {
+            const built = await buildImage(store, r, format, { saltHex, onData: copier ? (ranges) => void (copying = copier.copy(fd, ranges)) : undefined });
+            timing.layout = Number((performance.now() - t).toFixed(3));
+            t = performance.now();
+            emitExtents(fd, built.extents, built.size, (id) => store.objects.pathOf(id), { ...target, skipObjects: !!copier });
+            img = built;
+          },
+          () => copying,
+        );
+      });
+      imageReport = img!.report;
+      if (imageReport.rootHash) io.err(`root hash: ${imageReport.rootHash}\nverity table: ${imageReport.table}\n`);
     }
     timing.write = Number((performance.now() - t).toFixed(3));
     timing.total = Number((performance.now() - t0).toFixed(3));
@@ -107,11 +126,11 @@ export async function run(argv: string[]): Promise<number> {
         seal: imageReport?.seal ?? null,
         timing,
       };
-      writeOut(values.report, (fd) => void fs.writeSync(fd, json(report)));
+      await writeOut(values.report, (fd) => void fs.writeSync(fd, json(report)));
     }
     if (values.sbom) {
       const { spdx } = await import('../linker/sbom.js');
-      writeOut(values.sbom, (fd) => void fs.writeSync(fd, json(spdx(r, imageReport?.rootHash ?? null))));
+      await writeOut(values.sbom, (fd) => void fs.writeSync(fd, json(spdx(r, imageReport?.rootHash ?? null))));
     }
     if (values.timing) io.err(`timing (ms): ${Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     else if (imageReport) io.err(`${r.variant.name}: ${r.packages.length} packages, ${r.nodes.length} files, ${humanBytes(imageReport.size)} ${format} in ${(timing.total / 1000).toFixed(2)} s\n`);
@@ -128,10 +147,10 @@ type OutputTarget = { seekable: boolean; fresh: boolean };
  * leaves no output file. Like mkfs and cp, it leaves flushing to the kernel
  * unless asked (`sync`).
  */
-function writeOutput(file: string | undefined, body: (fd: number, target: OutputTarget) => void, sync: boolean): void {
+async function writeOutput(file: string | undefined, body: (fd: number, target: OutputTarget) => void | Promise<void>, sync: boolean): Promise<void> {
   if (!file || file === '-') {
     const st = fs.fstatSync(1);
-    body(1, { seekable: st.isFile(), fresh: st.isFile() && st.size === 0 });
+    await body(1, { seekable: st.isFile(), fresh: st.isFile() && st.size === 0 });
     return;
   }
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.weld-${process.pid}`);
@@ -142,7 +161,7 @@ function writeOutput(file: string | undefined, body: (fd: number, target: Output
     throw ioError(`Cannot write ${file}`, e);
   }
   try {
-    body(fd, { seekable: true, fresh: true });
+    await body(fd, { seekable: true, fresh: true });
     if (sync) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, file);
@@ -153,4 +172,23 @@ function writeOutput(file: string | undefined, body: (fd: number, target: Output
     fs.rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Runs `main` while a copier works, then waits for the copier even when
+ * `main` failed: no child may still write into a file that is about to be removed.
+ */
+async function alongside(main: () => Promise<void> | void, side: () => Promise<void> | undefined): Promise<void> {
+  let failure: { e: unknown } | null = null;
+  try {
+    await main();
+  } catch (e) {
+    failure = { e };
+  }
+  try {
+    await side();
+  } catch (e) {
+    failure ??= { e };
+  }
+  if (failure) throw failure.e;
 }

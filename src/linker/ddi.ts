@@ -67,6 +67,9 @@ export type DdiPiece =
 
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 
+/** Where the root partition starts with the default 1 MiB alignment */
+export const DDI_ROOT_START = MIB;
+
 export function ddiLayout(input: DdiInput): DdiLayout {
   const align = input.align ?? MIB;
   if (align % BLOCK !== 0) throw usageError(`Cannot align DDI partitions to ${align} bytes: not a multiple of ${BLOCK}`);

@@ -4,9 +4,9 @@ import type { LinkResult } from './link.js';
 import { writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
 import fs from 'node:fs';
 import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
-import { ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
-import { shift } from './output/emit.js';
-import { usageError } from '../errors.js';
+import { DDI_ROOT_START, ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
+import { objectRanges, shift, type ObjectRange } from './output/emit.js';
+import { bug, usageError } from '../errors.js';
 
 export interface ImageReport {
   format: 'erofs' | 'ddi';
@@ -45,9 +45,17 @@ export function toTreeNodes(r: LinkResult): TreeNode[] {
  * Lays out the filesystem and, for a DDI, seals it: the root hash is known
  * before the first byte is written, which is what lets the image stream to a pipe.
  */
-export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 'ddi', opts: { saltHex: string; volumeName?: string }): Promise<Image> {
+export async function buildImage(
+  store: Store,
+  r: LinkResult,
+  format: 'erofs' | 'ddi',
+  opts: { saltHex: string; volumeName?: string; onData?: (ranges: ObjectRange[]) => void },
+): Promise<Image> {
   const uuid = Buffer.from(deriveUuid('erofs', Buffer.from(r.lock.salt, 'hex'), Buffer.from(r.variant.name)).replace(/-/g, ''), 'hex');
   const erofs = writeErofs(toTreeNodes(r), { buildTime: r.sourceDateEpoch, uuid, volumeName: opts.volumeName ?? r.variant.name.slice(0, 16) });
+  // file data lands where it will be before sealing starts: a copier can move it while the tree is hashed
+  const dataAt = format === 'ddi' ? DDI_ROOT_START : 0;
+  if (opts.onData) opts.onData(objectRanges(erofs.extents).map((o) => ({ ...o, offset: o.offset + dataAt })));
   const base: ImageReport = { format, size: erofs.size, rootHash: null, salt: null, dataBlocks: erofs.blocks, hashStartBlock: null, table: null, partitions: [], seal: null };
   if (format === 'erofs') return { size: erofs.size, extents: erofs.extents, report: base, erofs };
   if (!/^[0-9a-f]*$/.test(opts.saltHex) || opts.saltHex.length % 2 || opts.saltHex.length > 512) throw usageError(`--salt must be hex, at most 256 bytes`);
@@ -97,6 +105,7 @@ export async function buildImage(store: Store, r: LinkResult, format: 'erofs' | 
   verityBytes.set(sb, 0);
   verityBytes.set(tree.hashArea, tree.params.hashBlockSize);
   const layout: DdiLayout = ddiLayout({ rootSize: erofs.size, veritySize: verityBytes.length, rootHash: tree.rootHex });
+  if (layout.partitions[0]!.start !== DDI_ROOT_START) throw bug(`root partition at ${layout.partitions[0]!.start}, not ${DDI_ROOT_START}`);
   const extents: Extent[] = [];
   for (const p of ddiPieces(layout)) {
     if (p.kind === 'bytes') extents.push({ kind: 'bytes', offset: p.offset, data: p.data });

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import { ioError } from './objects.js';
 
-const HEAD = 64 << 10;
+const HEAD = 8 << 10;
 
 /**
- * Random access to one object file. The first 64 KiB come in one read (ELF
- * headers and most string tables live there); anything further is a pread.
+ * Random access to one object file. The first 8 KiB come in one read (ELF
+ * and program headers, often the string table); anything further is a pread.
  * The file stays open until close().
  */
 export class ObjectSource {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../../store/store.js';
 import { WeldError } from '../../errors.js';
@@ -23,15 +23,22 @@ export function objectCopier(store: Store): Copier | null {
   return {
     copy(fd, ranges) {
       const plan = ranges.map((r) => `${store.objects.relPath(r.object)} ${r.offset} ${r.size}\n`).join('');
-      const res = spawnSync(bin, [store.objects.objectsDir], { input: plan, stdio: ['pipe', fd, 'pipe'], encoding: 'utf8', maxBuffer: 1 << 20 });
-      if (res.error) throw new WeldError('io', 'E_IO_COPY', `Cannot run ${bin}: ${res.error.message}`, {});
-      if (res.status !== 0) {
-        // "weld-copy: RELPATH: ENOSPC: No space left on device"
-        const m = /^weld-copy: (.*): (E[A-Z]+): (.*)$/m.exec(res.stderr ?? '');
-        const code = m?.[2] ?? 'UNKNOWN';
-        const what = code === 'ENOSPC' ? 'no space left on device' : (m?.[3] ?? (res.stderr || `exit ${res.status}`).trim());
-        throw new WeldError('io', `E_IO_${code}`, `Cannot write image: ${what}${m && code !== 'ENOSPC' ? ` (object ${m[1]})` : ''}`, { errno: code });
-      }
+      return new Promise<void>((resolve, reject) => {
+        const child = spawn(bin, [store.objects.objectsDir], { stdio: ['pipe', fd, 'pipe'] });
+        let stderr = '';
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
+        child.stdin!.on('error', () => {}); // a copier that died early reports through its exit status
+        child.stdin!.end(plan);
+        child.on('error', (e) => reject(new WeldError('io', 'E_IO_COPY', `Cannot run ${bin}: ${e.message}`, {})));
+        child.on('close', (status) => {
+          if (status === 0) return resolve();
+          // "weld-copy: RELPATH: ENOSPC: No space left on device"
+          const m = /^weld-copy: (.*): (E[A-Z]+): (.*)$/m.exec(stderr);
+          const code = m?.[2] ?? 'UNKNOWN';
+          const what = code === 'ENOSPC' ? 'no space left on device' : (m?.[3] ?? (stderr.trim() || `exit ${status}`));
+          reject(new WeldError('io', `E_IO_${code}`, `Cannot write image: ${what}${m && code !== 'ENOSPC' ? ` (object ${m[1]})` : ''}`, { errno: code }));
+        });
+      });
     },
   };
 }

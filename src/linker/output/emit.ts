@@ -3,9 +3,9 @@ import type { Extent } from '../../model.js';
 import { bug } from '../../errors.js';
 import { ioError } from '../../store/objects.js';
 
-/** Copies object ranges into an image file (src/linker/output/copy.ts). */
+/** Copies object ranges into an image file while Node goes on (src/linker/output/copy.ts). */
 export interface Copier {
-  copy(fd: number, ranges: readonly { object: string; offset: number; size: number }[]): void;
+  copy(fd: number, ranges: readonly ObjectRange[]): Promise<void>;
 }
 
 export interface EmitTarget {
@@ -13,8 +13,19 @@ export interface EmitTarget {
   seekable: boolean;
   /** the file is empty, so unwritten ranges already read as zeros */
   fresh?: boolean;
-  copier?: Copier | null;
+  /** object extents are a Copier's job: write only what lies between them */
+  skipObjects?: boolean;
 }
+
+export interface ObjectRange {
+  object: string;
+  /** where the object's bytes go in the output */
+  offset: number;
+  size: number;
+}
+
+/** The object extents of an image, for a Copier. */
+export const objectRanges = (extents: readonly Extent[]): ObjectRange[] => extents.flatMap((e) => (e.kind === 'object' ? [{ object: e.object, offset: e.offset, size: e.size }] : []));
 
 /** Shifts extents to an absolute offset (a partition's start in a disk image). */
 export function shift(extents: readonly Extent[], by: number): Extent[] {
@@ -32,9 +43,8 @@ const HOLE = 1 << 20;
  * for long zero runs (sparse output); pipes get the zeros.
  */
 export function emitExtents(fd: number, extents: readonly Extent[], totalSize: number, objectPath: (id: string) => string, out: EmitTarget): void {
-  const { seekable, fresh = false, copier = null } = out;
-  // with a copier, object data moves inside the kernel; Node writes only the bytes between objects
-  const deferred: { object: string; offset: number; size: number }[] | null = seekable && copier ? [] : null;
+  const { seekable, fresh = false, skipObjects = false } = out;
+  if (skipObjects && !seekable) throw bug('objects can only be left to a copier in a seekable file');
   const stage = Buffer.allocUnsafe(STAGE);
   let fill = 0; // bytes staged
   let pos = 0; // image offset of stage[0]
@@ -82,9 +92,8 @@ export function emitExtents(fd: number, extents: readonly Extent[], totalSize: n
     if (e.offset > at) zeros(e.offset - at);
     if (e.kind === 'bytes') bytes(e.data);
     else if (e.kind === 'zero') zeros(e.size);
-    else if (deferred) {
+    else if (skipObjects) {
       flush();
-      deferred.push({ object: e.object, offset: e.offset, size: e.size });
       pos += e.size;
     } else {
       let src: number;
@@ -110,7 +119,6 @@ export function emitExtents(fd: number, extents: readonly Extent[], totalSize: n
   const end = pos + fill;
   if (end < totalSize) zeros(totalSize - end);
   flush();
-  if (deferred?.length) copier!.copy(fd, deferred);
   if (seekable) {
     try {
       fs.ftruncateSync(fd, totalSize);
