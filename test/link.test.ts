@@ -365,6 +365,28 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       expect(fs.readFileSync(at('svc.dir/etc/ld.so.cache.check')).equals(ours)).toBe(true);
     });
 
+    it('keeps ELF facts per package, so a relink reads no library; a damaged cache entry is recomputed', async () => {
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(path.join(store, 'catalog.db'));
+      try {
+        const rows = db.prepare('SELECT package, data FROM package_elf').all() as { package: number; data: string }[];
+        expect(rows.length).toBeGreaterThan(5);
+        expect(rows.some((r) => Object.values(JSON.parse(r.data) as Record<string, unknown>).some((v) => v !== null && (v as { soname?: string }).soname === 'libsystemd.so.0'))).toBe(true);
+        // wrong shapes (not facts readElfDynamic could give) must not be trusted
+        const upd = db.prepare('UPDATE package_elf SET data = ? WHERE package = ?');
+        for (const r of rows) upd.run(JSON.stringify(Object.fromEntries(Object.keys(JSON.parse(r.data) as object).map((k) => [k, { elfClass: 99 }]))), r.package);
+      } finally {
+        db.close();
+      }
+      const want = fs.readFileSync(at('svc.dir/etc/ld.so.cache'));
+      for (const out of ['svc-damaged.dir', 'svc-cached.dir']) {
+        const r = link(['--variant', at('variants/svc.toml'), '--format', 'dir', '-o', out]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(fs.readFileSync(at(out, 'etc/ld.so.cache')).equals(want), out).toBe(true);
+        fs.rmSync(at(out), { recursive: true, force: true });
+      }
+    }, 120_000);
+
     it('adds the packages\' system users and groups with deterministic ids in 100-999, keeping base-passwd\'s', () => {
       const passwd = fs.readFileSync(at('svc.dir/etc/passwd'), 'utf8').trim().split('\n').map((l) => l.split(':'));
       const group = fs.readFileSync(at('svc.dir/etc/group'), 'utf8').trim().split('\n').map((l) => l.split(':'));

@@ -366,6 +366,19 @@ export interface LdTree {
   readFile(path: string): Maybe<Uint8Array>;
   /** random access to a regular file, when the tree can do better than reading it whole */
   source?(path: string): Maybe<ByteSource>;
+  /** what readElfDynamic says of a regular file, null when ldconfig would skip it; when the tree keeps these facts */
+  elf?(path: string): Maybe<ElfDynamicInfo | null>;
+}
+
+/** ELF facts of a file as searchDir wants them: null for what ldconfig skips (too small, not ELF, truncated). */
+export function elfFacts(bytes: ByteSource): ElfDynamicInfo | null {
+  if (bytes.size < 64) return null; // ldconfig: "too small, not checked"
+  try {
+    return readElfDynamic(bytes);
+  } catch (e) {
+    if (isWeldError(e)) return null; // not ELF (linker scripts) or truncated: ldconfig skips it
+    throw e;
+  }
 }
 
 export interface LdScanOptions {
@@ -505,15 +518,8 @@ async function searchDir(tree: LdTree, dir: string): Promise<LdCacheLib[]> {
       target = c;
     } else if (t !== 'file') continue;
     if ((await tree.lstat(target)) !== 'file') continue;
-    let info: ElfDynamicInfo;
-    try {
-      const bytes = tree.source ? await tree.source(target) : bufferSource(await tree.readFile(target));
-      if (bytes.size < 64) continue; // ldconfig: "too small, not checked"
-      info = readElfDynamic(bytes);
-    } catch (e) {
-      if (isWeldError(e)) continue; // not ELF (linker scripts) or truncated: ldconfig skips it
-      throw e;
-    }
+    const info = tree.elf ? await tree.elf(target) : elfFacts(tree.source ? await tree.source(target) : bufferSource(await tree.readFile(target)));
+    if (!info) continue;
     const flags = ldconfigFlags(info);
     if (flags === null) continue;
     let soname = info.soname ?? name;

@@ -11,7 +11,7 @@ import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
 import { capsToXattr } from './caps.js';
 import type { FileReader } from './actions/ldconfig.js';
-import { bufferSource, type ByteSource } from './ldcache.js';
+import { bufferSource, elfFacts, type ByteSource, type ElfDynamicInfo } from './ldcache.js';
 import { ObjectSource } from '../store/source.js';
 
 export interface LinkOptions {
@@ -141,6 +141,23 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     if (!s) sources.set(n.object, (s = new ObjectSource(store.objects.pathOf(n.object), n.size)));
     return s;
   };
+  // and those headers are facts about an object: kept per package, so a relink opens no library
+  const pkgId = new Map(packages.map((p) => [nevra(p.row), p.row.id]));
+  const elfCache = store.getPackageElf(packages.map((p) => p.row.id));
+  const elfLearned = new Set<number>();
+  read.elf = (p: string): ElfDynamicInfo | null => {
+    const n = tree.get(p);
+    const id = n?.object ? pkgId.get(n.origin) : undefined;
+    if (!n || id === undefined) return elfFacts(read.source!(p) ?? bufferSource(new Uint8Array(0)));
+    const facts = elfCache.get(id);
+    const known = facts?.[n.object!];
+    if (known !== undefined && isElfFacts(known)) return known;
+    const info = elfFacts(read.source!(p)!);
+    if (!facts) elfCache.set(id, { [n.object!]: info });
+    else facts[n.object!] = info;
+    elfLearned.add(id);
+    return info;
+  };
   let applied: Awaited<ReturnType<typeof applyActions>>;
   try {
     applied = await applyActions(
@@ -153,6 +170,11 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     );
   } finally {
     for (const s of sources.values()) s.close();
+  }
+  try {
+    store.putPackageElf([...elfLearned].sort((a, b) => a - b).map((id) => ({ package: id, facts: elfCache.get(id)! })));
+  } catch {
+    // a read-only store still links; the cache is an optimisation
   }
   const { report, accounts } = applied;
   t = lap(opts.timing, 'actions', t);
@@ -194,4 +216,13 @@ export function writeLockFile(file: string, text: string): void {
   const tmp = `${file}.tmp.${process.pid}`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
+}
+
+/** A cached ELF fact is used only when it has the shape readElfDynamic gives (null: ldconfig skips the file). */
+function isElfFacts(v: unknown): v is ElfDynamicInfo | null {
+  if (v === null) return true;
+  if (!v || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  const str = (x: unknown) => x === null || typeof x === 'string';
+  return (o.elfClass === 32 || o.elfClass === 64) && Number.isInteger(o.machine) && Number.isInteger(o.type) && str(o.soname) && str(o.interpreter) && Array.isArray(o.needed) && o.needed.every((x) => typeof x === 'string');
 }

@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS link_index (
   resolver TEXT NOT NULL,
   link TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS package_elf (
+  package INTEGER PRIMARY KEY REFERENCES packages(id), data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS package_leaves (
   package INTEGER NOT NULL REFERENCES packages(id), salt TEXT NOT NULL, data BLOB NOT NULL,
   PRIMARY KEY (package, salt)

@@ -116,6 +116,36 @@ export class Store {
     })();
   }
 
+  /**
+   * Cached ELF facts (what ldconfig reads) of these packages' objects, filled
+   * by links: JSON per package, object id → facts, null for files ldconfig skips.
+   */
+  getPackageElf(packages: readonly number[]): Map<number, Record<string, unknown>> {
+    const out = new Map<number, Record<string, unknown>>();
+    if (!packages.length) return out;
+    const rows = this.catalog.db
+      .prepare('SELECT package, data FROM package_elf WHERE package IN (SELECT value FROM json_each(?))')
+      .raw()
+      .all(JSON.stringify(packages)) as [number, string][];
+    for (const [p, data] of rows) {
+      try {
+        const v = JSON.parse(data) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) out.set(p, v as Record<string, unknown>);
+      } catch {
+        // a damaged cache entry is recomputed and replaced
+      }
+    }
+    return out;
+  }
+
+  putPackageElf(entries: { package: number; facts: Record<string, unknown> }[]): void {
+    if (!entries.length) return;
+    const ins = this.catalog.db.prepare('INSERT OR REPLACE INTO package_elf (package, data) VALUES (?, ?)');
+    this.catalog.db.transaction(() => {
+      for (const e of entries) ins.run(e.package, JSON.stringify(Object.fromEntries(Object.entries(e.facts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))));
+    })();
+  }
+
   /** Stores bytes that a link generated (passwd, ld.so.cache…) so views can serve them from the object dir. */
   putBytes(data: Uint8Array): string {
     return this.objects.putSync(data);

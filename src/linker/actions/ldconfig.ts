@@ -1,8 +1,12 @@
 import type { LinkTree } from '../tree.js';
-import { buildLdCache, bufferSource, scanForLdCache, type ByteSource, type LdTree } from '../ldcache.js';
+import { buildLdCache, bufferSource, scanForLdCache, type ByteSource, type ElfDynamicInfo, type LdTree } from '../ldcache.js';
 
 /** Whole-file reads, plus random access where the caller has it (libraries are read for a few headers only). */
-export type FileReader = ((path: string) => Uint8Array | undefined) & { source?: (path: string) => ByteSource | undefined };
+export type FileReader = ((path: string) => Uint8Array | undefined) & {
+  source?: (path: string) => ByteSource | undefined;
+  /** ELF facts of a file (elfFacts), when the caller keeps them */
+  elf?: (path: string) => ElfDynamicInfo | null;
+};
 
 const GENERATOR = /ldconfig \([^)\n]*\)[^\0\n]* release version [0-9.]+/;
 
@@ -54,6 +58,7 @@ export function asLdTree(tree: LinkTree, read: FileReader): LdTree {
       return read(p) ?? new Uint8Array(0);
     },
     ...(read.source ? { source: (p: string) => read.source!(p) ?? bufferSource(new Uint8Array(0)) } : {}),
+    ...(read.elf ? { elf: (p: string) => read.elf!(p) } : {}),
   };
 }
 
