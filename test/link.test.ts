@@ -5,7 +5,7 @@
  * and the mounted tree is compared with the link's manifest, ldconfig writes
  * the same ld.so.cache, tar lists and extracts the tar output.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -490,6 +490,24 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/strict.*weld-opaque.*postinst/);
       expect(fs.existsSync(at('strict.json'))).toBe(false);
+    });
+
+    it('a link killed with -9 leaves no output and no copier running; the next link removes its temp file', async () => {
+      const dead = spawnSync('true').pid!;
+      fs.writeFileSync(at('.killed.img.weld-' + dead), 'stale');
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'link', '--store', store, '--variant', 'minimal', '-o', 'killed.img'], { cwd: work, stdio: 'ignore' });
+      // kill it once its temp file exists (mid-write); a link that wins the race is killed after it
+      const tmp = at('.killed.img.weld-' + child.pid);
+      for (let i = 0; i < 400 && !fs.existsSync(tmp) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 5));
+      const midWrite = fs.existsSync(tmp);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      if (midWrite) expect(fs.existsSync(at('killed.img'))).toBe(false);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(run('pgrep', ['-f', `weld-copy-.* ${store}`], { allowFail: true }).stdout.toString()).toBe('');
+      const again = link(['--variant', 'minimal', '-o', 'killed.img']);
+      expect(again.status, again.stderr).toBe(0);
+      expect(fs.readdirSync(work).filter((n) => n.startsWith('.killed.img.weld-'))).toEqual([]);
     });
 
     it('a full disk is a clear error, a non-zero exit, and leaves no output file', (ctx) => {

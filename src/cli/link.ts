@@ -3,7 +3,7 @@ import path from 'node:path';
 import { args, io, json, storeOption, humanBytes } from './util.js';
 import { storeDir } from '../store/location.js';
 import { usageError } from '../errors.js';
-import { ioError } from '../store/objects.js';
+import { ioError, processAlive } from '../store/objects.js';
 
 export const help = `weld link --variant NAME|FILE [--format dir|tar|erofs|ddi|manifest] [-o OUT]
           [--lock FILE] [--report FILE] [--sbom FILE] [--salt HEX] [--sync] [--timing] [--store DIR]
@@ -154,7 +154,10 @@ async function writeOutput(file: string | undefined, body: (fd: number, target: 
     await body(1, { seekable: st.isFile(), fresh: st.isFile() && st.size === 0 });
     return;
   }
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.weld-${process.pid}`);
+  const dir = path.dirname(path.resolve(file));
+  const prefix = `.${path.basename(file)}.weld-`;
+  const tmp = path.join(dir, prefix + process.pid);
+  removeStaleTemps(dir, prefix);
   let fd: number;
   try {
     fd = fs.openSync(tmp, 'w', 0o644);
@@ -192,4 +195,18 @@ async function alongside(main: () => Promise<void> | void, side: () => Promise<v
     failure ??= { e };
   }
   if (failure) throw failure.e;
+}
+
+/** A link killed mid-write (kill -9) leaves its temp file; the next link to the same path removes it. */
+function removeStaleTemps(dir: string, prefix: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(n.slice(prefix.length));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(dir, n), { force: true });
+  }
 }

@@ -12,9 +12,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -59,6 +61,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: weld-copy OBJECTS_DIR < PLAN\n");
     return 2;
   }
+  /* weld killed mid-link: stop writing into its half-made output at once */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) return 1;
   int dir = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) fail(argv[1], errno);
   int fast = 1;
