@@ -10,9 +10,7 @@ import { applyActions, type ActionsReport } from './actions/apply.js';
 import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
 import { capsToXattr } from './caps.js';
-import type { FileReader } from './actions/ldconfig.js';
-import { bufferSource, elfFacts, type ByteSource, type ElfDynamicInfo } from './ldcache.js';
-import { ObjectSource } from '../store/source.js';
+import { treeReader } from './reader.js';
 
 export interface LinkOptions {
   variant: Variant | string;
@@ -49,7 +47,7 @@ const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
   return performance.now();
 };
 
-/** Resolves the variant against the store, merges trees and applies actions. Writes nothing. */
+/** Resolves the variant against the store, merges trees and applies actions. Writes no output; the store only gains cached ELF facts. */
 export async function link(store: Store, opts: LinkOptions): Promise<LinkResult> {
   let t = performance.now();
   const variant = typeof opts.variant === 'string' ? await loadVariant(opts.variant) : opts.variant;
@@ -120,44 +118,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   const tree = merged.tree;
   t = lap(opts.timing, 'merge', t);
 
-  // ldconfig reads a library once per name that reaches it (soname links, ldconfig itself): read each object once
-  const objects = new Map<string, Uint8Array>();
-  const read: FileReader = (p: string): Uint8Array | undefined => {
-    const n = tree.get(p);
-    if (!n || n.type !== 'file') return undefined;
-    if (n.data) return n.data;
-    if (!n.object) return new Uint8Array(0);
-    let b = objects.get(n.object);
-    if (!b) objects.set(n.object, (b = store.readObject(n.object)));
-    return b;
-  };
-  // ldconfig needs a few headers per library, not the library: read ranges of the object file
-  const sources = new Map<string, ObjectSource>();
-  read.source = (p: string): ByteSource | undefined => {
-    const n = tree.get(p);
-    if (!n || n.type !== 'file') return undefined;
-    if (n.data || !n.object) return bufferSource(n.data ?? new Uint8Array(0));
-    let s = sources.get(n.object);
-    if (!s) sources.set(n.object, (s = new ObjectSource(store.objects.pathOf(n.object), n.size)));
-    return s;
-  };
-  // and those headers are facts about an object: kept per package, so a relink opens no library
-  const pkgId = new Map(packages.map((p) => [nevra(p.row), p.row.id]));
-  const elfCache = store.getPackageElf(packages.map((p) => p.row.id));
-  const elfLearned = new Set<number>();
-  read.elf = (p: string): ElfDynamicInfo | null => {
-    const n = tree.get(p);
-    const id = n?.object ? pkgId.get(n.origin) : undefined;
-    if (!n || id === undefined) return elfFacts(read.source!(p) ?? bufferSource(new Uint8Array(0)));
-    const facts = elfCache.get(id);
-    const known = facts?.[n.object!];
-    if (known !== undefined && isElfFacts(known)) return known;
-    const info = elfFacts(read.source!(p)!);
-    if (!facts) elfCache.set(id, { [n.object!]: info });
-    else facts[n.object!] = info;
-    elfLearned.add(id);
-    return info;
-  };
+  const reader = treeReader(store, tree, packages);
   let applied: Awaited<ReturnType<typeof applyActions>>;
   try {
     applied = await applyActions(
@@ -165,16 +126,11 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
       packages.map((p) => ({ nevra: nevra(p.row), scriptlets: p.link.scriptlets, fileActions: p.link.fileActions })),
       variant,
       { users: lock?.users ?? {}, groups: lock?.groups ?? {} },
-      read,
+      reader.read,
       epoch,
     );
   } finally {
-    for (const s of sources.values()) s.close();
-  }
-  try {
-    store.putPackageElf([...elfLearned].sort((a, b) => a - b).map((id) => ({ package: id, facts: elfCache.get(id)! })));
-  } catch {
-    // a read-only store still links; the cache is an optimisation
+    reader.close();
   }
   const { report, accounts } = applied;
   t = lap(opts.timing, 'actions', t);
@@ -218,11 +174,3 @@ export function writeLockFile(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** A cached ELF fact is used only when it has the shape readElfDynamic gives (null: ldconfig skips the file). */
-function isElfFacts(v: unknown): v is ElfDynamicInfo | null {
-  if (v === null) return true;
-  if (!v || typeof v !== 'object') return false;
-  const o = v as Record<string, unknown>;
-  const str = (x: unknown) => x === null || typeof x === 'string';
-  return (o.elfClass === 32 || o.elfClass === 64) && Number.isInteger(o.machine) && Number.isInteger(o.type) && str(o.soname) && str(o.interpreter) && Array.isArray(o.needed) && o.needed.every((x) => typeof x === 'string');
-}
