@@ -1,11 +1,12 @@
 import type { Extent, TreeNode } from '../model.js';
 import type { Store } from '../store/store.js';
 import type { LinkResult } from './link.js';
-import { writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
+import { objectPlacements, writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
+import type { Layout } from '../formats/erofs/layout.js';
 import fs from 'node:fs';
 import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
 import { DDI_ROOT_START, ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
-import { objectRanges, shift, type ObjectRange } from './output/emit.js';
+import { shift, type ObjectRange } from './output/emit.js';
 import { bug, usageError } from '../errors.js';
 
 export interface ImageReport {
@@ -52,10 +53,12 @@ export async function buildImage(
   opts: { saltHex: string; volumeName?: string; onData?: (ranges: ObjectRange[]) => void },
 ): Promise<Image> {
   const uuid = Buffer.from(deriveUuid('erofs', Buffer.from(r.lock.salt, 'hex'), Buffer.from(r.variant.name)).replace(/-/g, ''), 'hex');
-  const erofs = writeErofs(toTreeNodes(r), { buildTime: r.sourceDateEpoch, uuid, volumeName: opts.volumeName ?? r.variant.name.slice(0, 16) });
-  // file data lands where it will be before sealing starts: a copier can move it while the tree is hashed
+  // file data placement is final once pass 1 is done: a copier can move it while pass 2 runs and the tree is hashed
   const dataAt = format === 'ddi' ? DDI_ROOT_START : 0;
-  if (opts.onData) opts.onData(objectRanges(erofs.extents).map((o) => ({ ...o, offset: o.offset + dataAt })));
+  let placed: ObjectRange[] | null = null;
+  const onLayout = opts.onData ? (l: Layout) => opts.onData!((placed = objectPlacements(l).map((o) => ({ ...o, offset: o.offset + dataAt })))) : undefined;
+  const erofs = writeErofs(toTreeNodes(r), { buildTime: r.sourceDateEpoch, uuid, volumeName: opts.volumeName ?? r.variant.name.slice(0, 16), onLayout });
+  if (placed) checkPlacements(placed, erofs.extents, dataAt);
   const base: ImageReport = { format, size: erofs.size, rootHash: null, salt: null, dataBlocks: erofs.blocks, hashStartBlock: null, table: null, partitions: [], seal: null };
   if (format === 'erofs') return { size: erofs.size, extents: erofs.extents, report: base, erofs };
   if (!/^[0-9a-f]*$/.test(opts.saltHex) || opts.saltHex.length % 2 || opts.saltHex.length > 512) throw usageError(`--salt must be hex, at most 256 bytes`);
@@ -159,4 +162,15 @@ async function* objectChunks(file: string): AsyncGenerator<Uint8Array> {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The copier was handed pass 1's placements; they must be exactly the extents pass 2 emitted. */
+function checkPlacements(placed: readonly ObjectRange[], extents: readonly Extent[], dataAt: number): void {
+  let i = 0;
+  for (const e of extents) {
+    if (e.kind !== 'object') continue;
+    const p = placed[i++];
+    if (!p || p.object !== e.object || p.offset !== e.offset + dataAt || p.size !== e.size) throw bug(`copier placement ${i - 1} disagrees with the EROFS writer at ${e.offset}`);
+  }
+  if (i !== placed.length) throw bug(`copier got ${placed.length} placements, the EROFS writer emitted ${i}`);
 }

@@ -44,6 +44,8 @@ export interface ErofsOptions {
    * getxattr calls (security.selinux, ACLs from ls -l) skip the entry scan
    */
   xattrFilter?: boolean;
+  /** called with pass 1's result before any byte is written: file data placement is final from here on */
+  onLayout?: (layout: Layout) => void;
 }
 
 /** A regular file's data blocks, so a bad block can be named by path. */
@@ -67,8 +69,19 @@ export interface ErofsImage {
 
 const utf8 = new TextEncoder();
 
+/** Where pass 1 put each regular file's object data: the 'object' extents writeErofs will emit. */
+export function objectPlacements(layout: Layout): { object: string; offset: number; size: number }[] {
+  const out: { object: string; offset: number; size: number }[] = [];
+  for (const ino of layout.inodes) {
+    if (ino.type !== 'file' || ino.nblocks === 0 || ino.node.data !== undefined) continue;
+    out.push({ object: ino.node.object!, offset: ino.blkaddr * BLKSZ, size: ino.size });
+  }
+  return out;
+}
+
 export function writeErofs(nodes: readonly TreeNode[], opts: ErofsOptions): ErofsImage {
   const layout = layoutErofs(nodes, opts);
+  opts.onLayout?.(layout);
   const meta = new Uint8Array(layout.dataStartBlock * BLKSZ);
   const dirData = new Uint8Array(layout.dirDataBlocks * BLKSZ);
   const mv = new DataView(meta.buffer);
