@@ -45,10 +45,10 @@ const link = (args: string[], env: Record<string, string> = {}) => weld(['link',
 const debFile = (pkg: string) => debPath(DEB_DIR, pkg);
 
 /** A tiny .deb built by dpkg-deb: files under /usr/share/NAME, an optional postinst. */
-function buildDeb(dir: string, name: string, files: Record<string, string>, postinst?: string, depends?: string): string {
+function buildDeb(dir: string, name: string, files: Record<string, string>, postinst?: string, depends?: string, control = ''): string {
   const root = path.join(dir, name);
   fs.mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'DEBIAN/control'), `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: weld <weld@invalid>\nDescription: weld link test\n${depends ? `Depends: ${depends}\n` : ''}`);
+  fs.writeFileSync(path.join(root, 'DEBIAN/control'), `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: weld <weld@invalid>\nDescription: weld link test\n${depends ? `Depends: ${depends}\n` : ''}${control}`);
   if (postinst) fs.writeFileSync(path.join(root, 'DEBIAN/postinst'), postinst, { mode: 0o755 });
   for (const [p, c] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
@@ -164,6 +164,7 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
     buildDeb(synth, 'weld-conflict-b', { 'usr/share/weld-conflict/same': 'same\n', 'usr/share/weld-conflict/data': 'from b\n' });
     buildDeb(synth, 'weld-opaque', { 'usr/share/weld-opaque/x': 'x\n' }, '#!/bin/sh\nset -e\nfrobnicate --now /etc/weld\n');
     buildDeb(synth, 'weld-needy', { 'usr/share/weld-needy/x': 'x\n' }, undefined, 'libc6, no-such-a (>= 1.0), no-such-b | no-such-c');
+    buildDeb(synth, 'weld-breaker', { 'usr/share/weld-breaker/x': 'x\n' }, undefined, undefined, 'Breaks: weld-conflict-a (<< 2)\nConflicts: weld-conflict-b\n');
     const r = weld(['import', '--store', store, ...PKGS.map(debFile), synth]);
     expect(r.status, r.stderr).toBe(0);
     writeVariant('svc', SVC);
@@ -462,6 +463,19 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       expect(n.stderr).toMatch(/Cannot resolve 2 requirements/);
       expect(n.stderr).toMatch(/no-such-a \(>= 1\.0\) \(needed by weld-needy/);
       expect(n.stderr).toMatch(/no-such-b \| no-such-c \(needed by weld-needy/);
+    });
+
+    it('a package conflict (Conflicts, versioned Breaks) names both packages; ignore-conflicts waives it', () => {
+      const f = writeVariant('breaks', 'format = "deb"\npackages = ["weld-breaker", "weld-conflict-a", "weld-conflict-b"]\n[conflicts]\n"/usr/share/weld-conflict/data" = "weld-conflict-b"\n');
+      const r = link(['--variant', f, '--format', 'manifest', '-o', 'breaks.json']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/2 package conflicts/);
+      expect(r.stderr).toMatch(/weld-breaker-1\.0 breaks weld-conflict-a \(<< 2\), which weld-conflict-a-1\.0 satisfies/);
+      expect(r.stderr).toMatch(/weld-breaker-1\.0 conflicts with weld-conflict-b, which weld-conflict-b-1\.0 satisfies/);
+      expect(fs.existsSync(at('breaks.json'))).toBe(false);
+      const g = writeVariant('breaks-waived', fs.readFileSync(f, 'utf8').replace('[conflicts]', 'ignore-conflicts = ["weld-breaker"]\n[conflicts]'));
+      const w = link(['--variant', g, '--format', 'manifest', '-o', 'breaks.json']);
+      expect(w.status, w.stderr).toBe(0);
     });
 
     it('a file conflict names both packages, identical files are fine, and the variant can name a winner', () => {

@@ -80,10 +80,12 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
       requires: e.requires,
       preDepends: e.preDepends,
       conflicts: e.conflicts,
+      breaks: e.breaks,
+      obsoletes: e.obsoletes,
       files: e.files,
     }));
     const roots = opts.roots ?? variant.packages;
-    const res = resolve(universe, roots, { format: variant.format, arch: variant.arch, prefer: Object.values(variant.prefer) });
+    const res = resolve(universe, roots, { format: variant.format, arch: variant.arch, prefer: Object.values(variant.prefer), ignoreConflicts: variant.ignoreConflicts });
     const byId = new Map(index.map(({ row }) => [String(row.id), row]));
     chosen = res.packages.map((p) => byId.get(p.key)!);
   }

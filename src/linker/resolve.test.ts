@@ -159,3 +159,61 @@ describe('resolve (deb)', () => {
     expect(b).toEqual(a);
   });
 });
+
+function clashes(f: () => unknown): { pkg: string; kind: string; dep: string; with: string }[] {
+  try {
+    f();
+  } catch (e) {
+    if (isWeldError(e) && e.code === 'E_PACKAGE_CONFLICT') {
+      expect(e.kind).toBe('conflict');
+      return e.data.conflicts as { pkg: string; kind: string; dep: string; with: string }[];
+    }
+    throw e;
+  }
+  throw new Error('expected E_PACKAGE_CONFLICT');
+}
+
+describe('resolve: Conflicts, Breaks and Obsoletes are enforced on the closure', () => {
+  const withDecl = <T extends ResolverPackage>(p: T, o: Partial<Pick<ResolverPackage, 'conflicts' | 'breaks' | 'obsoletes'>>): T => ({ ...p, ...o });
+  const debs = [
+    withDecl(deb('exim4 4.96-15', { provides: [dep('mail-transport-agent')] }), { conflicts: [dep('mail-transport-agent')] }),
+    withDecl(deb('postfix 3.7.6-0', { provides: [dep('mail-transport-agent')] }), { conflicts: [dep('mail-transport-agent')] }),
+    withDecl(deb('newlib 2.0-1', {}), { breaks: [{ name: 'oldapp', op: '<<', evr: '2' }] }),
+    deb('oldapp 1.5-1', {}),
+    deb('oldapp 2.1-1', {}),
+    withDecl(deb('tidy 1.0', { provides: [dep('tidy-virtual')] }), { conflicts: [dep('tidy-virtual')] }),
+  ];
+
+  it('deb: two providers that each conflict with the virtual name clash, both ways; one alone is fine', () => {
+    expect(names(resolve(debs, ['exim4'], DEB).packages)).toEqual(['exim4-4.96']);
+    expect(names(resolve(debs, ['tidy'], DEB).packages)).toEqual(['tidy-1.0']); // conflicting with what it provides itself is allowed
+    expect(clashes(() => resolve(debs, ['exim4', 'postfix'], DEB))).toEqual([
+      { pkg: 'exim4-4.96-15', kind: 'conflicts', dep: 'mail-transport-agent', with: 'postfix-3.7.6-0' },
+      { pkg: 'postfix-3.7.6-0', kind: 'conflicts', dep: 'mail-transport-agent', with: 'exim4-4.96-15' },
+    ]);
+  });
+
+  it('deb: Breaks counts with its version: an older package breaks, a newer one does not', () => {
+    expect(clashes(() => resolve(debs, ['newlib', 'oldapp (= 1.5-1)'], DEB))).toEqual([{ pkg: 'newlib-2.0-1', kind: 'breaks', dep: 'oldapp (<< 2)', with: 'oldapp-1.5-1' }]);
+    expect(names(resolve(debs, ['newlib', 'oldapp'], DEB).packages)).toEqual(['newlib-2.0', 'oldapp-2.1']);
+  });
+
+  it('the variant can waive a package\'s declarations', () => {
+    expect(names(resolve(debs, ['exim4', 'postfix'], { ...DEB, ignoreConflicts: ['exim4', 'postfix'] }).packages)).toEqual(['exim4-4.96', 'postfix-3.7.6']);
+  });
+
+  it('rpm: Conflicts match Provides and files; Obsoletes match names only', () => {
+    const rpms = [
+      withDecl(rpm('new-tool 2 1', { provides: [dep('old-tool = 2')] }), { obsoletes: [dep('old-tool < 2')] }),
+      rpm('old-tool 1 1', {}),
+      rpm('provides-old 1 1', { provides: [dep('old-tool = 1')] }),
+      withDecl(rpm('a 1 1', {}), { conflicts: [dep('/usr/bin/x')] }),
+      rpm('b 1 1', { files: ['/usr/bin/x'] }),
+    ];
+    // a plain "old-tool" is satisfied by new-tool's Provides; asking for the old package itself clashes
+    expect(names(resolve(rpms, ['new-tool', 'old-tool'], RPM).packages)).toEqual(['new-tool-2']);
+    expect(clashes(() => resolve(rpms, ['new-tool', 'old-tool = 1-1'], RPM))).toEqual([{ pkg: 'new-tool-2-1', kind: 'obsoletes', dep: 'old-tool < 2', with: 'old-tool-1-1' }]);
+    expect(names(resolve(rpms, ['new-tool', 'provides-old'], RPM).packages)).toEqual(['new-tool-2', 'provides-old-1']);
+    expect(clashes(() => resolve(rpms, ['a', 'b'], RPM))).toEqual([{ pkg: 'a-1-1', kind: 'conflicts', dep: '/usr/bin/x', with: 'b-1-1' }]);
+  });
+});

@@ -7,7 +7,9 @@ import { dpkgSatisfies, dpkgVercmp } from './version/dpkg.js';
  * Pure dependency closure over a package universe (no I/O). rpm: Requires
  * against Provides (+ the implicit `name = EVR`), file provides and rich
  * dependencies. deb: Depends + Pre-Depends against packages and Provides,
- * with `|` alternatives. Conflicts are not checked.
+ * with `|` alternatives. The closure is then checked against Conflicts
+ * (deb: and Breaks; rpm: and Obsoletes): a clash is an error naming both
+ * packages, not a silent second choice.
  */
 
 export interface ResolverPackage {
@@ -25,6 +27,8 @@ export interface ResolverPackage {
   /** absolute paths, for rpm file provides */
   files: string[];
   conflicts?: DepEntry[];
+  breaks?: DepEntry[];
+  obsoletes?: DepEntry[];
 }
 
 export interface ResolveOptions {
@@ -35,6 +39,17 @@ export interface ResolveOptions {
   prefer?: string[];
   /** names never chosen */
   exclude?: string[];
+  /** packages whose declared Conflicts/Breaks/Obsoletes are not enforced (bad metadata) */
+  ignoreConflicts?: string[];
+}
+
+export interface PackageConflict {
+  /** the package declaring it */
+  pkg: string;
+  kind: 'conflicts' | 'breaks' | 'obsoletes';
+  dep: string;
+  /** the package in the closure it hits */
+  with: string;
 }
 
 export interface ResolveResult {
@@ -389,6 +404,33 @@ export function resolve(universe: ResolverPackage[], roots: string[], opts: Reso
     );
   }
   const packages = [...chosen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  const ignore = new Set(opts.ignoreConflicts ?? []);
+  const clashes: PackageConflict[] = [];
+  for (const p of packages) {
+    if (ignore.has(p.name)) continue;
+    const declared: [PackageConflict['kind'], DepEntry[]][] = [
+      ['conflicts', p.conflicts ?? []],
+      ['breaks', format === 'deb' ? (p.breaks ?? []) : []],
+      ['obsoletes', format === 'rpm' ? (p.obsoletes ?? []) : []],
+    ];
+    for (const [kind, entries] of declared)
+      for (const e of entries)
+        for (const d of isAnyOf(e) ? e.anyOf : [e]) {
+          // a package never clashes with itself: Debian lets one conflict with a virtual name it provides
+          // rpm Obsoletes match package names (and versions) only, never Provides
+          const hits = kind === 'obsoletes' ? packages.filter((q) => q !== p && q.name === d.name && rpmSatisfies({ name: q.name, op: '=', evr: rpmEVRText(q) }, d)) : packages.filter((q) => q !== p && satisfies(q, d));
+          for (const q of hits) clashes.push({ pkg: packageLabel(p), kind, dep: depText(d, format), with: packageLabel(q) });
+        }
+  }
+  if (clashes.length) {
+    throw new WeldError(
+      'conflict',
+      'E_PACKAGE_CONFLICT',
+      `Cannot link: ${clashes.length} package conflict${clashes.length === 1 ? '' : 's'} in the closure: ${clashes.map((c) => `${c.pkg} ${c.kind === 'obsoletes' ? 'obsoletes' : c.kind === 'breaks' ? 'breaks' : 'conflicts with'} ${c.dep}, which ${c.with} satisfies`).join('; ')} (drop one from the variant, pick another provider with [prefer], or list the declaring package in ignore-conflicts)`,
+      { conflicts: clashes },
+    );
+  }
   return { packages, chosenBy };
 }
 

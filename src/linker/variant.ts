@@ -51,6 +51,8 @@ export interface Variant {
   prefer: Record<string, string>;
   /** path → package that wins a file conflict */
   winners: Record<string, string>;
+  /** packages whose declared Conflicts/Breaks/Obsoletes the resolver does not enforce */
+  ignoreConflicts: string[];
   users: VariantUser[];
   groups: VariantGroup[];
   files: Record<string, VariantFile>;
@@ -113,7 +115,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(field, 'must be a table');
     return v as Raw;
   };
-  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'kernel', 'layout', 'notes']);
+  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'ignore-conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'kernel', 'layout', 'notes']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw bad(k, `is not a variant key (known: ${[...known].join(', ')})`);
   const format = str(raw.format, 'format');
   if (format !== 'rpm' && format !== 'deb') throw bad('format', 'must be "rpm" or "deb"');
@@ -172,6 +174,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     exclude: strs(raw.exclude, 'exclude'),
     prefer,
     winners,
+    ignoreConflicts: strs(raw['ignore-conflicts'], 'ignore-conflicts'),
     users: users.map((u, i) => ({
       name: str(u.name, `users[${i}].name`),
       uid: u.uid as number | undefined,

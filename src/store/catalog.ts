@@ -8,7 +8,7 @@ import { WeldError } from '../errors.js';
 const require = createRequire(import.meta.url);
 
 /** 2: deps.rich and link_index */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 // records: each object shape's keys are written once per blob, not once per file.
 // Loaded on first use, without its native string extractor: that costs ~35 ms of
 // start-up against ~19 ms without it, and tree blobs are columns, not many small strings.
@@ -120,6 +120,10 @@ export interface ResolverEntry {
   requires: DepEntry[];
   preDepends: DepEntry[];
   conflicts: DepEntry[];
+  /** deb Breaks, enforced like Conflicts (schema 4 on) */
+  breaks?: DepEntry[];
+  /** rpm Obsoletes: no closure may hold a package together with one it obsoletes (schema 4 on) */
+  obsoletes?: DepEntry[];
   /** rpm only (file provides); [] for deb */
   files: string[];
 }
@@ -310,6 +314,8 @@ export class Catalog {
     if (from < 2 && !cols.includes('rich')) this.db.exec('ALTER TABLE deps ADD COLUMN rich TEXT');
     // schema 2 cached leaves per object; 3 caches them per package (src/store/leaves.ts)
     if (from < 3) this.db.exec('DROP TABLE IF EXISTS verity_leaves');
+    // schema 4's resolver entries carry Breaks and Obsoletes: rebuild them all (backfillLinkIndex)
+    if (from < 4) this.db.exec('DELETE FROM link_index');
   }
 
   /** Stores written before link_index existed get their rows once, on the first writable open. */
@@ -342,6 +348,8 @@ function resolverEntry(h: StoredHeader, files: () => FileEntry[]): ResolverEntry
     requires: h.requires,
     preDepends: h.preDepends,
     conflicts: h.conflicts,
+    breaks: h.breaks ?? [],
+    obsoletes: h.obsoletes ?? [],
     files: h.format === 'rpm' ? files().map((f) => f.path) : [],
   };
 }
