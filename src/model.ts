@@ -76,6 +76,14 @@ export type Action =
   | { kind: 'alternative'; link: string; name: string; path: string; priority: number; slaves?: { link: string; name: string; path: string }[] }
   | { kind: 'service'; op: 'enable' | 'preset' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'daemon-reload'; units: string[]; user?: boolean }
   | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string }
+  /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
+  | { kind: 'symlink'; path: string; target: string; force: boolean }
+  /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n) */
+  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean }
+  /** a regular file that must exist (`: > f`, touch, …), with the owner and mode later chown/chmod gave it; `truncate`: made by `>` rather than `>>`/touch */
+  | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string }
+  /** rmdir PATH: removes the directory when it is empty (otherwise rmdir fails, and so does the script) */
+  | { kind: 'rmdir'; path: string }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }

@@ -322,6 +322,28 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
     for (const n of nodes.filter((x) => x.type !== 'symlink')) expect([n.path, fs.lstatSync(at('untar', n.path)).mtimeMs / 1000]).toEqual([n.path, n.mtime]);
   });
 
+  it("applies base-files' postinst file operations as the script itself does (the real script, run with DPKG_ROOT, is the oracle)", () => {
+    const ref = at('bf-ref');
+    const ctl = at('bf-ctl');
+    fs.mkdirSync(ref);
+    run('dpkg-deb', ['-x', debFile('base-files'), ref]);
+    run('dpkg-deb', ['-e', debFile('base-files'), ctl]);
+    const s = spawnSync('sh', ['-c', `umask 022; exec sh "$0" configure ""`, path.join(ctl, 'postinst')], { env: { ...process.env, DPKG_ROOT: ref } });
+    expect(s.status, s.stderr.toString()).toBe(0);
+    const w = link(['--variant', 'minimal', '--format', 'dir', '-o', 'bf.dir', '--report', 'bf.json']);
+    expect(w.status, w.stderr).toBe(0);
+    const paths = ['/var/run', '/var/lock', '/var/spool/mail', '/etc/dpkg/origins/default', '/root/.bashrc', '/root/.profile', '/etc/profile', '/etc/motd', '/var/log/wtmp', '/var/log/btmp', '/var/log/lastlog', '/usr/local/man'];
+    const describe = (root: string, p: string) => {
+      const st = fs.lstatSync(path.join(root, p), { throwIfNoEntry: false });
+      if (!st) return 'missing';
+      const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(root, p))}` : st.isFile() ? `file ${sha(path.join(root, p))}` : st.isDirectory() ? 'dir' : 'other';
+      return `${what} mode ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    };
+    for (const p of paths) expect(describe(at('bf.dir'), p), p).toBe(describe(ref, p));
+    const rep = readJson<{ actions: { files: { applied: number } } }>(at('bf.json'));
+    expect(rep.actions.files.applied).toBeGreaterThan(10);
+  });
+
   it('writes valid SPDX 2.3 listing every package with version, license and digest', () => {
     const s = readJson<{ spdxVersion: string; dataLicense: string; SPDXID: string; documentNamespace: string; creationInfo: { created: string }; packages: { SPDXID: string; name: string; versionInfo: string; licenseDeclared: string; checksums: { algorithm: string; checksumValue: string }[] }[]; files: { fileName: string }[]; relationships: unknown[] }>(at('m.spdx.json'));
     expect(s.spdxVersion).toBe('SPDX-2.3');

@@ -454,6 +454,21 @@ function chownChmod(c: Cmd, cx: Ctx, isChown: boolean): Result {
   if (!spec || !paths.length) return opaque(c, `${isChown ? 'chown' : 'chmod'} without a target`);
   const out: Action[] = [];
   for (const p of paths) {
+    if (cx.createdFiles.has(p)) {
+      // a file this script made: its owner and mode are part of the file action
+      const f: Extract<Action, { kind: 'file' }> = { kind: 'file', path: p, truncate: false };
+      if (isChown) {
+        const [user, group] = spec.split(/[:.]/, 2);
+        if (user) f.user = user;
+        if (group) f.group = group;
+      } else {
+        const mode = parseOctal(spec);
+        if (mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
+        f.mode = mode;
+      }
+      out.push(f);
+      continue;
+    }
     if (!cx.createdDirs.has(p) && !p.endsWith('/')) return opaque(c, `${isChown ? 'chown' : 'chmod'} of "${p}", which is not known to be a directory`);
     const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p.replace(/(.)\/+$/, '$1') };
     if (isChown) {
@@ -484,6 +499,65 @@ function tmpfilesCmd(c: Cmd): Result {
 
 /** phases that run only when a package goes away: an image build never runs them */
 const REMOVAL = /^(prerm|postrm|preun|postun|preuntrans|postuntrans|triggerun|triggerpostun)$/;
+
+/** ln -s TARGET LINK: a symlink action; hard links and relative link paths stay opaque */
+function lnCmd(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('ln on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['S', 'suffix', 't', 'target-directory']);
+  const known = new Set(['s', 'symbolic', 'f', 'force', 'n', 'no-dereference', 'T', 'no-target-directory', 'v', 'verbose']);
+  const other = [...o.flags.keys()].find((k) => !known.has(k));
+  if (other) return opaque(c, `ln -${other} is not modelled`);
+  if (!o.flags.has('s') && !o.flags.has('symbolic')) return opaque(c, 'ln without -s makes a hard link');
+  if (o.rest.length !== 2) return opaque(c, `ln -s with ${o.rest.length} operands`);
+  const [target, link] = o.rest as [string, string];
+  if (!link.startsWith('/') || link.endsWith('/')) return opaque(c, `ln -s to a relative or directory path "${link}"`);
+  if (!target) return opaque(c, 'ln -s with an empty target');
+  return acts([{ kind: 'symlink', path: link, target, force: o.flags.has('f') || o.flags.has('force') }]);
+}
+
+/** cp FROM TO between two absolute paths: a copy action (the linker checks FROM is a regular file) */
+function cpCmd(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('cp on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['S', 'suffix', 't', 'target-directory']);
+  // -a, -d, -P copy a symlink as a link, -r a tree: not modelled
+  const known = new Set(['p', 'f', 'force', 'n', 'no-clobber', 'v', 'verbose', 'preserve']);
+  const other = [...o.flags.keys()].find((k) => !known.has(k));
+  if (other) return opaque(c, `cp -${other} is not modelled`);
+  if (o.rest.length !== 2) return opaque(c, `cp with ${o.rest.length} operands`);
+  const [from, to] = o.rest as [string, string];
+  if (!from.startsWith('/') || !to.startsWith('/') || to.endsWith('/')) return opaque(c, `cp between "${from}" and "${to}" (relative or into a directory)`);
+  const preserve = o.flags.has('p') || o.flags.has('preserve');
+  cx.createdFiles.add(to);
+  return acts([{ kind: 'copy', from, to, preserve, noClobber: o.flags.has('n') || o.flags.has('no-clobber') }]);
+}
+
+function touchCmd(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('touch on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['d', 'date', 'r', 'reference', 't']);
+  if ([...o.flags.keys()].some((k) => k === 'c' || k === 'no-create' || k === 'h')) return noop('touch of existing files (timestamps are the image\'s)');
+  if (!o.rest.length) return opaque(c, 'touch without a file');
+  const out: Action[] = [];
+  for (const p of o.rest) {
+    if (!p.startsWith('/') || p.endsWith('/')) return opaque(c, `touch of a relative path "${p}"`);
+    cx.createdFiles.add(p);
+    out.push({ kind: 'file', path: p, truncate: false });
+  }
+  return acts(out);
+}
+
+function rmdirCmd(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('rmdir on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  if (a.length !== 1 || !a[0]!.startsWith('/') || a[0]!.startsWith('-')) return rmCmd(c, cx);
+  return acts([{ kind: 'rmdir', path: a[0]!.replace(/(.)\/+$/, '$1') }]);
+}
 
 function rmCmd(c: Cmd, cx: Ctx): Result {
   if (REMOVAL.test(cx.phase)) return noop(`${base(c.name)} on package removal`);
@@ -705,7 +779,10 @@ const TABLE: Record<string, Handler> = {
   chmod: (c, _e, cx) => chownChmod(c, cx, false),
   'systemd-tmpfiles': (c) => tmpfilesCmd(c),
   rm: (c, _e, cx) => rmCmd(c, cx),
-  rmdir: (c, _e, cx) => rmCmd(c, cx),
+  rmdir: (c, _e, cx) => rmdirCmd(c, cx),
+  ln: (c, _e, cx) => lnCmd(c, cx),
+  cp: (c, _e, cx) => cpCmd(c, cx),
+  touch: (c, _e, cx) => touchCmd(c, cx),
   'add-shell': (c) => shellCmd(c, 'add'),
   'remove-shell': (c) => shellCmd(c, 'remove'),
   dpkg: (c) => dpkgCmd(c),

@@ -41,6 +41,8 @@ export interface Ctx {
   format: 'rpm' | 'deb';
   /** directories this script created: chown/chmod on them is a directory action */
   createdDirs: Set<string>;
+  /** regular files this script created (`: > f`, touch, cp): chown/chmod on them is a file action */
+  createdFiles: Set<string>;
   /** call depths at which a `return` (not an `exit`) ended the flow */
   returned: Set<number>;
   /** functions of sourced libraries known to only print */
@@ -389,13 +391,22 @@ function runCase(n: Extract<Node, { t: 'case' }>, env: Env, cx: Ctx): Flow {
 
 const QUIET_TARGETS = /^(\/dev\/null|\/dev\/stderr|\/dev\/stdout|\/dev\/tty|&[0-9-]|[0-9-])$/;
 
-/** output to a real file is a side effect no action models */
-function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string): boolean {
+/**
+ * Output to a real file is a side effect no action models, except where the
+ * command writes nothing (`: > f`, a bare `> f`): that only makes sure an
+ * empty (or, with >>, existing) file is there, which a file action models.
+ */
+function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string, silent = false): boolean {
   for (const r of redirs) {
     if (!['>', '>>', '>|', '&>', '<>'].includes(r.op)) continue;
     const target = one(expandJoined(r.target, env, cx));
     const t = target ?? r.target.raw;
     if (r.op === '>&' || QUIET_TARGETS.test(t)) continue;
+    if (silent && target !== null && target.startsWith('/') && !target.endsWith('/') && r.op !== '<>') {
+      cx.out.push({ kind: 'file', path: target, truncate: r.op !== '>>' });
+      cx.createdFiles.add(target);
+      continue;
+    }
     cx.out.push({ kind: 'opaque', text, reason: `writes to "${t}" at line ${r.target.line}` });
     return false;
   }
@@ -411,7 +422,7 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
   if (!argv.length) {
     // bare assignments change the shell's own variables
     for (const a of n.assigns) env.vars.set(a.name, expandJoined(a.value, env, cx));
-    if (!checkRedirs(n.redirs, env, cx, n.text)) return { status: null, exited: false };
+    if (!checkRedirs(n.redirs, env, cx, n.text, true)) return { status: null, exited: false };
     if (n.assigns.length) note(cx, `set ${n.assigns.map((a) => a.name).join(' ')}`);
     return { status: n.words.some((w) => w.parts.some((p) => p.t === 'cmdsub')) ? null : true, exited: false };
   }
@@ -420,7 +431,8 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
     cx.out.push({ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` });
     return { status: null, exited: false };
   }
-  const redirsOk = checkRedirs(n.redirs, env, cx, n.text);
+  // `:` and `true` print nothing: their redirections only create files
+  const redirsOk = checkRedirs(n.redirs, env, cx, n.text, (name === ':' || name === 'true') && !cx.funcs.has(name));
   const heredoc = n.redirs.find((r) => r.op === '<<' || r.op === '<<-')?.heredoc;
   const fn = cx.funcs.get(name);
   if (fn) {

@@ -205,7 +205,8 @@ describe('classifyScriptlet: opaque with a reason', () => {
     ['cat <<EOF\nnever closed\n', 'postinst', /here-document "EOF" is not terminated/],
     ['$CMD --go', 'postinst', /cannot resolve the command name "\$CMD" at line 1/],
     ['useradd -r "$(whoami)"', 'postinst', /cannot resolve the arguments of "useradd"/],
-    ['ln -s /a /b', 'postinst', /unknown command "ln"/],
+    ['ln -s "$X" /b', 'postinst', /cannot resolve the arguments of "ln"/],
+    ['mv /a /b', 'postinst', /unknown command "mv"/],
     ['f() { f; }\nf', 'postinst', /nests deeper than 16 calls/],
   ];
   for (const [body, phase, reason] of cases) {
@@ -254,5 +255,44 @@ describe('classifyScriptlet: robustness', () => {
       for (let k = 0; k < n; k++) s += alphabet[Math.floor(rnd() * alphabet.length)];
       expect(() => deb('postinst', s)).not.toThrow();
     }
+  });
+});
+
+describe('classifyScriptlet: file operations', () => {
+  it('ln -s, cp -p, `: >` with chown/chmod, touch and rmdir become file actions; DPKG_ROOT is empty', () => {
+    const body = [
+      'set -e',
+      'ln -sf debian "$DPKG_ROOT/etc/dpkg/origins/default"',
+      'if [ ! -f "$DPKG_ROOT/root/.bashrc" ]; then cp -p "$DPKG_ROOT/usr/share/base-files/dot.bashrc" "$DPKG_ROOT/root/.bashrc"; fi',
+      ': > "$DPKG_ROOT/var/log/wtmp"',
+      'chown root:utmp "$DPKG_ROOT/var/log/wtmp"',
+      'chmod 664 "$DPKG_ROOT/var/log/wtmp"',
+      'touch /var/lib/foo/stamp',
+      'rmdir /var/run',
+      'ln -s /run /var/run',
+    ].join('\n');
+    expect(real(deb('postinst', body))).toEqual([
+      { kind: 'symlink', path: '/etc/dpkg/origins/default', target: 'debian', force: true },
+      { kind: 'copy', from: '/usr/share/base-files/dot.bashrc', to: '/root/.bashrc', preserve: true, noClobber: false },
+      { kind: 'file', path: '/var/log/wtmp', truncate: true },
+      { kind: 'file', path: '/var/log/wtmp', truncate: false, user: 'root', group: 'utmp' },
+      { kind: 'file', path: '/var/log/wtmp', truncate: false, mode: 0o664 },
+      { kind: 'file', path: '/var/lib/foo/stamp', truncate: false },
+      { kind: 'rmdir', path: '/var/run' },
+      { kind: 'symlink', path: '/var/run', target: '/run', force: false },
+    ]);
+  });
+
+  it('keeps what it cannot model opaque: hard links, cp -a/-r, relative paths, chmod of a file it did not make, writes with output', () => {
+    const kinds = (body: string) => real(deb('postinst', body)).map((a) => a.kind);
+    expect(kinds('ln /usr/bin/a /usr/bin/b')).toEqual(['opaque']);
+    expect(kinds('cp -a /etc/skel /root')).toEqual(['opaque']);
+    expect(kinds('cp -r /usr/share/x /etc/x')).toEqual(['opaque']);
+    expect(kinds('ln -s foo bar')).toEqual(['opaque']);
+    expect(kinds('chmod 600 /etc/shadow')).toEqual(['opaque']);
+    expect(kinds('echo hi > /etc/motd')).toEqual(['opaque']);
+    expect(kinds('rmdir -p /a/b')).toEqual(['opaque']);
+    // removal phases never run in an image
+    expect(real(deb('postrm', 'ln -s /run /var/run\nrmdir /var/run'))).toEqual([]);
   });
 });

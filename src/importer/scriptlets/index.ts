@@ -73,6 +73,7 @@ function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): 
     phase,
     format,
     createdDirs: new Set(),
+    createdFiles: new Set(),
     returned: new Set(),
     messageFuncs: new Set(),
   };

@@ -6,6 +6,7 @@ import { applyAccounts, type Accounts } from './users.js';
 import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
+import { applyFileOps, type FileOpsResult } from './files.js';
 
 /** Scriptlet phases that run when a package is installed (deb, rpm, rpm triggers on install). */
 export const INSTALL_PHASES = new Set(['preinst', 'postinst', 'pre', 'post', 'pretrans', 'posttrans', 'triggerprein', 'triggerin', 'filetriggerin', 'transfiletriggerin']);
@@ -23,6 +24,8 @@ export interface ActionsReport {
   alternatives: { name: string; path: string; priority: number }[];
   services: ServiceResult;
   directories: number;
+  /** scriptlets' ln -s, cp, `: > f`, rmdir */
+  files: FileOpsResult;
   shells: string[];
   ldconfig: { entries: number } | null;
   caCertificates?: { certificates: number } | null;
@@ -33,7 +36,7 @@ export interface ActionsReport {
 
 /**
  * Applies every package's declarative actions in a fixed order: users and
- * groups, directories, alternatives, services, shells, ld.so.cache, machine
+ * groups, directories, the scripts' file operations, alternatives, services, shells, ld.so.cache, machine
  * identity and the variant's own files. Merged /usr happened before this.
  */
 export async function applyActions(
@@ -58,7 +61,7 @@ export async function applyActions(
   const of = <K extends Action['kind']>(k: K) => all.filter((x) => x.a.kind === k) as { pkg: string; phase: string; a: Extract<Action, { kind: K }> }[];
   const report: ActionsReport = {
     users: [], groups: [], allocated: { users: {}, groups: {} }, alternatives: [],
-    services: { enabled: [], missing: [], disabled: [] }, directories: 0, shells: [], ldconfig: null, deferred: [], opaque: [],
+    services: { enabled: [], missing: [], disabled: [] }, directories: 0, files: { applied: 0, unchanged: [], skipped: [] }, shells: [], ldconfig: null, deferred: [], opaque: [],
   };
 
   // 1. users and groups
@@ -82,6 +85,17 @@ export async function applyActions(
       report.deferred.push({ package: pkg, kind: 'directory', detail: e.message });
     }
   }
+  // 2b. files the scripts make: ln -s, cp, `: > f` with chown/chmod, rmdir
+  const fileOps = all.filter((x): x is { pkg: string; phase: string; a: Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' }> } => ['symlink', 'copy', 'file', 'rmdir'].includes(x.a.kind));
+  const isId = (s: string) => /^\d+$/.test(s);
+  const partial = new Set(all.filter((x) => x.a.kind === 'opaque').map((x) => `${x.pkg}\0${x.phase}`));
+  report.files = applyFileOps(
+    tree,
+    fileOps,
+    resolve,
+    { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) },
+    partial,
+  );
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
@@ -123,13 +137,13 @@ export async function applyActions(
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
   }
-  if (variant.strict && report.opaque.length) {
+  if (variant.strict && (report.opaque.length || report.files.skipped.length)) {
+    const why = [...report.opaque.map((o) => `${o.package} ${o.phase} (${o.reason})`), ...report.files.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`)];
     throw new WeldError(
       'conflict',
       'E_OPAQUE',
-      `Variant ${variant.name} is strict, and ${report.opaque.length} scriptlets could not be understood: ` +
-        report.opaque.slice(0, 5).map((o) => `${o.package} ${o.phase} (${o.reason})`).join('; ') + (report.opaque.length > 5 ? '; …' : ''),
-      { opaque: report.opaque },
+      `Variant ${variant.name} is strict, and ${why.length} scriptlet steps could not be understood or applied: ` + why.slice(0, 5).join('; ') + (why.length > 5 ? '; …' : ''),
+      { opaque: report.opaque, skipped: report.files.skipped },
     );
   }
   return { report, accounts };

@@ -1,0 +1,169 @@
+import type { Action } from '../../model.js';
+import { modeOf, type LinkNode, type LinkTree } from '../tree.js';
+
+type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' }>;
+
+export interface FileOpsResult {
+  applied: number;
+  /**
+   * operations whose path the tree already has: scripts guard these with
+   * `[ ! -e … ]` and the like, which only the finished tree can answer, so the
+   * packaged file stays
+   */
+  unchanged: { package: string; kind: string; path: string }[];
+  /** operations the script would have failed at, or done differently than the model: listed, not guessed */
+  skipped: { package: string; phase: string; kind: string; path: string; reason: string }[];
+}
+
+/** install-time phases in the order a package manager runs them */
+const PHASE_RANK: Record<string, number> = { pretrans: 0, preinst: 1, pre: 1, triggerprein: 1, postinst: 2, post: 2, posttrans: 3, triggerin: 4, filetriggerin: 4, transfiletriggerin: 5 };
+
+/** umask 022, as package managers run scriptlets */
+const UMASK = 0o022;
+
+const parentOf = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
+
+/** Follows symlinks inside the tree (at most 40, like the kernel); null when dangling or looping. */
+function follow(tree: LinkTree, p: string, resolve: (p: string) => string): LinkNode | null {
+  for (let i = 0; i < 40; i++) {
+    const n = tree.get(p);
+    if (!n || n.type !== 'symlink') return n ?? null;
+    const t = n.target!;
+    const joined = t.startsWith('/') ? t : `${parentOf(p)}/${t}`;
+    const parts: string[] = [];
+    for (const s of joined.split('/')) {
+      if (!s || s === '.') continue;
+      if (s === '..') parts.pop();
+      else parts.push(s);
+    }
+    p = resolve('/' + parts.join('/'));
+  }
+  return null;
+}
+
+/**
+ * Applies the file operations scriptlets asked for (ln -s, cp, `: > f` with
+ * chown/chmod, rmdir) in the order the package manager would run them:
+ * package by package, phase by phase, line by line; only from scripts weld
+ * understood whole. Where the real command
+ * would fail or do something else (a missing parent, a non-empty directory,
+ * a link onto an existing directory), nothing is guessed: it is skipped and listed.
+ */
+export function applyFileOps(
+  tree: LinkTree,
+  ops: { pkg: string; phase: string; a: FileOp }[],
+  resolve: (p: string) => string,
+  owners: { user: (name: string) => boolean; group: (name: string) => boolean },
+  /** `package\0phase` of scriptlets with steps weld could not model */
+  partial: Set<string>,
+): FileOpsResult {
+  const res: FileOpsResult = { applied: 0, unchanged: [], skipped: [] };
+  const order = ops.map((o, i) => ({ ...o, i })).sort((x, y) => (x.pkg < y.pkg ? -1 : x.pkg > y.pkg ? 1 : (PHASE_RANK[x.phase] ?? 9) - (PHASE_RANK[y.phase] ?? 9) || x.i - y.i));
+  for (const { pkg, phase, a } of order) {
+    const path = resolve(a.kind === 'copy' ? a.to : a.path);
+    const skip = (reason: string) => void res.skipped.push({ package: pkg, phase, kind: a.kind, path, reason });
+    const keep = () => void res.unchanged.push({ package: pkg, kind: a.kind, path });
+    const origin = `action:${a.kind}`;
+    if (partial.has(`${pkg}\0${phase}`)) {
+      // e.g. dash's `ln -sf dash /bin/sh.tmp` without the `mv` that follows it: half a script is worse than none
+      skip('the same script has steps weld cannot model, so none of its file operations are applied');
+      continue;
+    }
+    const cur = tree.get(path);
+    const parent = tree.get(parentOf(path));
+    if (a.kind !== 'rmdir' && parent?.type !== 'dir') {
+      skip(`its parent ${parentOf(path)} is ${parent ? `a ${parent.type}` : 'missing'}`);
+      continue;
+    }
+    switch (a.kind) {
+      case 'symlink':
+        if (cur && !a.force) {
+          keep();
+          continue;
+        }
+        if (cur?.type === 'dir') {
+          skip('a directory is there (ln -f would make the link inside it)');
+          continue;
+        }
+        tree.symlink(path, a.target, origin);
+        break;
+      case 'copy': {
+        const from = follow(tree, resolve(a.from), resolve);
+        if (!from || from.type !== 'file') {
+          skip(`${a.from} is ${from ? `a ${from.type}` : 'missing or a dangling link'}, not a regular file`);
+          continue;
+        }
+        if (cur) {
+          // scripts copy defaults only where nothing is (install_from_default): a packaged file wins
+          keep();
+          continue;
+        }
+        const n: LinkNode = {
+          path,
+          type: 'file',
+          mode: modeOf('file', a.preserve ? from.mode & 0o7777 : from.mode & 0o777 & ~UMASK),
+          uid: a.preserve ? from.uid : 0,
+          gid: a.preserve ? from.gid : 0,
+          user: a.preserve ? from.user : 'root',
+          group: a.preserve ? from.group : 'root',
+          mtime: tree.mtime,
+          size: from.size,
+          origin,
+        };
+        if (from.object) n.object = from.object;
+        if (from.data) n.data = from.data;
+        tree.set(n);
+        break;
+      }
+      case 'file': {
+        if (cur && cur.type !== 'file') {
+          skip(`a ${cur.type} is there`);
+          continue;
+        }
+        // chown to an account no package defines would fail the script
+        if (a.user !== undefined && !owners.user(a.user)) {
+          skip(`user ${a.user} is not defined`);
+          continue;
+        }
+        if (a.group !== undefined && !owners.group(a.group)) {
+          skip(`group ${a.group} is not defined`);
+          continue;
+        }
+        // an existing file keeps its content (scripts guard `: > f` with `[ ! -f f ]`); owner and mode still apply
+        const n: LinkNode = cur
+          ? { ...cur }
+          : { path, type: 'file', mode: modeOf('file', 0o666 & ~UMASK), uid: 0, gid: 0, user: 'root', group: 'root', mtime: tree.mtime, size: 0, data: new Uint8Array(0), origin };
+        if (cur && a.mode === undefined && a.user === undefined && a.group === undefined) {
+          keep();
+          continue;
+        }
+        if (a.mode !== undefined) n.mode = modeOf('file', a.mode);
+        if (a.user !== undefined) n.user = a.user;
+        if (a.group !== undefined) n.group = a.group;
+        tree.set(n);
+        break;
+      }
+      case 'rmdir': {
+        if (!cur || cur.type !== 'dir') {
+          skip(cur ? `a ${cur.type} is there, not a directory` : 'no directory is there');
+          continue;
+        }
+        const prefix = path === '/' ? '/' : path + '/';
+        let empty = true;
+        for (const k of tree.nodes.keys())
+          if (k.startsWith(prefix)) {
+            empty = false;
+            break;
+          }
+        if (!empty) {
+          skip('the directory is not empty (rmdir would fail)');
+          continue;
+        }
+        tree.delete(path);
+        break;
+      }
+    }
+    res.applied++;
+  }
+  return res;
+}
