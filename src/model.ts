@@ -133,6 +133,8 @@ export interface PackageMeta {
   breaks: DepEntry[];
   replaces: DepEntry[];
   scriptlets: Scriptlet[];
+  /** version of weld's scriptlet classifier that produced the scriptlets' actions (absent: 1) */
+  classifier?: number;
   files: FileEntry[];
   signatures: Signature[];
   payload: { format: 'cpio' | 'tar'; compressor: string; digest: string; digestAlgo: string; size: number | null };

@@ -344,6 +344,32 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
     expect(rep.actions.files.applied).toBeGreaterThan(10);
   });
 
+  it('a package classified by an older weld gets a warning at link time, and weld import of its file classifies it again', async () => {
+    const { Store } = await import('../src/store/store.js');
+    const st = Store.open(store);
+    let id: number;
+    try {
+      const row = st.catalog.listPackages().find((r) => r.name === 'base-files')!;
+      id = row.id;
+      const h = st.catalog.header(id);
+      // what a classifier before file operations stored: no symlink/copy/file/rmdir actions
+      const old = h.scriptlets.map((x) => ({ ...x, actions: x.actions.filter((a) => !['symlink', 'copy', 'file', 'rmdir'].includes(a.kind)) }));
+      st.catalog.updateScriptlets(id, old, 1);
+    } finally {
+      st.close();
+    }
+    const before = link(['--variant', 'minimal', '--format', 'manifest', '-o', 'stale.json']);
+    expect(before.status, before.stderr).toBe(0);
+    expect(before.stderr).toMatch(/1 packages were classified by an older weld.*base-files/);
+    expect(readJson<{ nodes: ManifestNode[] }>(at('stale.json')).nodes.find((n) => n.path === '/var/run')!.type).toBe('dir');
+    const again = weld(['import', '--store', store, debFile('base-files')]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/classified again/);
+    const after = link(['--variant', 'minimal', '--format', 'manifest', '-o', 'stale.json']);
+    expect(after.stderr).not.toMatch(/older weld/);
+    expect(readJson<{ nodes: ManifestNode[] }>(at('stale.json')).nodes.find((n) => n.path === '/var/run')).toMatchObject({ type: 'symlink', target: '/run' });
+  });
+
   it('writes valid SPDX 2.3 listing every package with version, license and digest', () => {
     const s = readJson<{ spdxVersion: string; dataLicense: string; SPDXID: string; documentNamespace: string; creationInfo: { created: string }; packages: { SPDXID: string; name: string; versionInfo: string; licenseDeclared: string; checksums: { algorithm: string; checksumValue: string }[] }[]; files: { fileName: string }[]; relationships: unknown[] }>(at('m.spdx.json'));
     expect(s.spdxVersion).toBe('SPDX-2.3');

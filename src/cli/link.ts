@@ -106,7 +106,8 @@ export async function run(argv: string[]): Promise<number> {
     timing.write = Number((performance.now() - t).toFixed(3));
     timing.total = Number((performance.now() - t0).toFixed(3));
     if (values.lock && !fs.existsSync(values.lock)) writeLockFile(values.lock, lockText(r.lock));
-    if (r.actions.opaque.length) io.err(`weld: ${r.actions.opaque.length} scriptlets were not understood and were not applied (see --report)\n`);
+    if (r.stats.staleClassifier.length) io.err(`weld: warning: ${r.stats.staleClassifier.length} packages were classified by an older weld and miss newer actions; run weld import on their files again (${r.stats.staleClassifier.slice(0, 3).join(', ')}${r.stats.staleClassifier.length > 3 ? ', …' : ''})\n`);
+    if (r.actions.opaque.length) io.err(`weld: ${r.actions.opaque.length} scriptlet steps were not understood and were not applied (see --report)\n`);
     if (values.report) {
       const report = {
         variant: r.variant.name,

@@ -53,18 +53,19 @@ export async function readPackage(file: string, sink: ContentSink, limits: Limit
     if (isWeldError(e)) throw e;
     throw ioError(`Cannot read ${file}`, e);
   }
-  const { classifyScriptlet } = await import('./scriptlets/index.js');
+  const { classifyScriptlet, CLASSIFIER_VERSION } = await import('./scriptlets/index.js');
   if (kind === 'deb') {
     const { readDeb } = await import('./deb.js');
-    return normalise(await readDeb(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) }));
+    return normalise(await readDeb(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) }), CLASSIFIER_VERSION);
   }
   const { readRpm } = await import('./rpm.js');
-  return normalise(await readRpm(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) }));
+  return normalise(await readRpm(readChunks(file), { sink, where, limits, classify: (s) => classifyScriptlet(s) }), CLASSIFIER_VERSION);
 }
 
 /** One rule for both formats: `object` names content, so an empty file has none. */
-function normalise(meta: PackageMeta): PackageMeta {
+function normalise(meta: PackageMeta, classifier: number): PackageMeta {
   for (const f of meta.files) if (f.type === 'file' && f.size === 0) f.object = '';
+  meta.classifier = classifier;
   return meta;
 }
 
@@ -153,6 +154,9 @@ export async function prepareFile(store: Store, file: string, limits: Limits = D
       out.package = nevra(existing);
       out.format = existing.format;
       out.reason = `${where}: already imported as ${nevra(existing)}`;
+      // the scriptlet bodies are in the catalog: a newer classifier reads them again, no payload needed
+      const { classifyScriptlet, CLASSIFIER_VERSION } = await import('./scriptlets/index.js');
+      if (store.reclassify(existing.id, CLASSIFIER_VERSION, (s) => classifyScriptlet({ format: existing.format, ...s }))) out.reason += '; its scriptlets were classified again (this weld knows more commands)';
       return { outcome: out };
     }
     const sink = store.objects.sink(stats);

@@ -11,6 +11,7 @@ import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
 import { capsToXattr } from './caps.js';
 import { treeReader } from './reader.js';
+import { CLASSIFIER_VERSION } from '../importer/scriptlets/version.js';
 
 export interface LinkOptions {
   variant: Variant | string;
@@ -39,7 +40,13 @@ export interface LinkResult {
   actions: ActionsReport;
   lock: Lock;
   sourceDateEpoch: number;
-  stats: { excluded: number; shared: number; resolved: { path: string; winner: string; loser: string }[] };
+  stats: {
+    excluded: number;
+    shared: number;
+    resolved: { path: string; winner: string; loser: string }[];
+    /** packages whose scriptlet actions an older classifier made: `weld import` them again */
+    staleClassifier: string[];
+  };
 }
 
 const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
@@ -167,7 +174,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     users: { ...(lock?.users ?? {}), ...report.allocated.users },
     groups: { ...(lock?.groups ?? {}), ...report.allocated.groups },
   };
-  return { variant, packages, tree, nodes, actions: report, lock: newLock, sourceDateEpoch: epoch, stats: { excluded: merged.excluded, shared: merged.shared, resolved: merged.resolved } };
+  return { variant, packages, tree, nodes, actions: report, lock: newLock, sourceDateEpoch: epoch, stats: { excluded: merged.excluded, shared: merged.shared, resolved: merged.resolved, staleClassifier: packages.filter((p) => (p.link.classifier ?? 1) < CLASSIFIER_VERSION).map((p) => nevra(p.row)) } };
 }
 
 export function writeLockFile(file: string, text: string): void {

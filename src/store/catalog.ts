@@ -133,6 +133,8 @@ export interface LinkData {
   buildTime: number | null;
   scriptlets: Scriptlet[];
   fileActions: { source: string; actions: Action[] }[];
+  /** classifier version of the scriptlets' actions (absent: 1) */
+  classifier?: number;
 }
 
 /** Columns of `packages` a PackageRow carries: everything but the header blob. */
@@ -302,6 +304,19 @@ export class Catalog {
   }
 
   /** Index rows for one package; called inside insertPackage's transaction. */
+  /** New actions for a package's scriptlets (a newer classifier): header and link index change together. */
+  updateScriptlets(pkg: number, scriptlets: Scriptlet[], classifier: number): void {
+    // IMMEDIATE: import workers write at once, and a read lock upgraded to a write one cannot wait (SQLITE_BUSY)
+    this.db
+      .transaction(() => {
+        const h = this.header(pkg);
+        const next: StoredHeader = { ...h, scriptlets, classifier };
+        this.db.prepare('UPDATE packages SET header = ? WHERE id = ?').run(pack(next), pkg);
+        this.db.prepare('UPDATE link_index SET link = ? WHERE pkg = ?').run(JSON.stringify(linkData(next)), pkg);
+      })
+      .immediate();
+  }
+
   private insertLinkIndex(id: number, header: StoredHeader, files: FileEntry[]): void {
     this.db
       .prepare('INSERT OR REPLACE INTO link_index (pkg, resolver, link) VALUES (?, ?, ?)')
@@ -360,6 +375,7 @@ function linkData(h: StoredHeader): LinkData {
     // bodies are for show and the classifier; the linker applies the actions only
     scriptlets: h.scriptlets.map((s) => ({ ...s, body: '' })),
     fileActions: h.fileActions ?? [],
+    classifier: h.classifier ?? 1,
   };
 }
 

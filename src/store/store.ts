@@ -146,6 +146,18 @@ export class Store {
     })();
   }
 
+  /**
+   * Classifies a package's stored scriptlets again when an older classifier
+   * produced their actions; true when it did. The bodies are in the header.
+   */
+  reclassify(pkg: number, version: number, classify: (s: { phase: string; interpreter: string; body: string }) => Action[]): boolean {
+    const h = this.catalog.header(pkg);
+    if ((h.classifier ?? 1) >= version) return false;
+    const scriptlets = h.scriptlets.map((s) => ({ ...s, actions: classify({ phase: s.phase, interpreter: s.interpreter, body: s.body }) }));
+    this.catalog.updateScriptlets(pkg, scriptlets, version);
+    return true;
+  }
+
   /** Stores bytes that a link generated (passwd, ld.so.cache…) so views can serve them from the object dir. */
   putBytes(data: Uint8Array): string {
     return this.objects.putSync(data);
