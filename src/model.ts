@@ -84,6 +84,8 @@ export type Action =
   | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string }
   /** rmdir PATH: removes the directory when it is empty (otherwise rmdir fails, and so does the script) */
   | { kind: 'rmdir'; path: string }
+  /** rm [-f] PATH: nothing to do where nothing is; removing what a package ships is not modelled (listed instead) */
+  | { kind: 'remove'; path: string }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }

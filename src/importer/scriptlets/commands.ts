@@ -561,6 +561,15 @@ function rmdirCmd(c: Cmd, cx: Ctx): Result {
 
 function rmCmd(c: Cmd, cx: Ctx): Result {
   if (REMOVAL.test(cx.phase)) return noop(`${base(c.name)} on package removal`);
+  // rm -f of named paths: usually leftovers of older versions, which a fresh image does not have
+  const a0 = base(c.name) === 'rm' ? exactArgs(c) : null;
+  if (a0) {
+    const o = getopt(a0, []);
+    const known = new Set(['f', 'force', 'r', 'R', 'recursive', 'v', 'verbose']);
+    if (o.rest.length && [...o.flags.keys()].every((k) => known.has(k)) && o.rest.every((p) => p.startsWith('/') && p.length > 1 && !/[*?[]/.test(p))) {
+      return acts(o.rest.map((p) => ({ kind: 'remove', path: p.replace(/(.)\/+$/, '$1') })));
+    }
+  }
   const a = c.args;
   return opaque(c, `${base(c.name)} ${a.filter((x) => x && !x.startsWith('-')).join(' ')} removes files at install time`);
 }

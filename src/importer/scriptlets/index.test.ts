@@ -292,6 +292,12 @@ describe('classifyScriptlet: file operations', () => {
     expect(kinds('chmod 600 /etc/shadow')).toEqual(['opaque']);
     expect(kinds('echo hi > /etc/motd')).toEqual(['opaque']);
     expect(kinds('rmdir -p /a/b')).toEqual(['opaque']);
+    expect(kinds('rm -f /etc/*.old')).toEqual(['opaque']);
+    expect(kinds('rm -i /etc/x')).toEqual(['opaque']);
+    expect(real(deb('postinst', 'rm -f /etc/ld.so.nohwcap "$DPKG_ROOT/etc/x.old"'))).toEqual([
+      { kind: 'remove', path: '/etc/ld.so.nohwcap' },
+      { kind: 'remove', path: '/etc/x.old' },
+    ]);
     // removal phases never run in an image
     expect(real(deb('postrm', 'ln -s /run /var/run\nrmdir /var/run'))).toEqual([]);
   });

@@ -85,8 +85,10 @@ export async function applyActions(
       report.deferred.push({ package: pkg, kind: 'directory', detail: e.message });
     }
   }
-  // 2b. files the scripts make: ln -s, cp, `: > f` with chown/chmod, rmdir
-  const fileOps = all.filter((x): x is { pkg: string; phase: string; a: Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' }> } => ['symlink', 'copy', 'file', 'rmdir'].includes(x.a.kind));
+  // 2b. files the scripts make: ln -s, cp, `: > f` with chown/chmod, rmdir, rm -f
+  const fileOps = all.filter((x): x is { pkg: string; phase: string; a: Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }> } =>
+    ['symlink', 'copy', 'file', 'rmdir', 'remove'].includes(x.a.kind),
+  );
   const isId = (s: string) => /^\d+$/.test(s);
   const partial = new Set(all.filter((x) => x.a.kind === 'opaque').map((x) => `${x.pkg}\0${x.phase}`));
   report.files = applyFileOps(

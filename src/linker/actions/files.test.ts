@@ -3,7 +3,7 @@ import type { Action } from '../../model.js';
 import { LinkTree, modeOf } from '../tree.js';
 import { applyFileOps } from './files.js';
 
-type Op = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' }>;
+type Op = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
 
 function tree(): LinkTree {
   const t = new LinkTree(1000);
@@ -66,6 +66,17 @@ describe('applyFileOps', () => {
     expect(t.get('/var/log/wtmp')).toMatchObject({ type: 'file', size: 0, mode: modeOf('file', 0o664), user: 'root', group: 'utmp' });
     expect(t.get('/var/log/x')).toMatchObject({ mode: modeOf('file', 0o644), group: 'root' });
     expect(r.skipped.map((s) => s.reason)).toEqual(['group nosuch is not defined']);
+  });
+
+  it('rm -f of what is not there changes nothing; of a packaged file it is listed, not done', () => {
+    const t = tree();
+    const r = run(t, [
+      { kind: 'remove', path: '/etc/ld.so.nohwcap' },
+      { kind: 'remove', path: '/full/f' },
+    ]);
+    expect(r.unchanged).toEqual([{ package: 'p', kind: 'remove', path: '/etc/ld.so.nohwcap' }]);
+    expect(r.skipped.map((s) => s.reason)).toEqual(['rm would remove the file pkg ships, which weld does not model']);
+    expect(t.get('/full/f')).toBeDefined();
   });
 
   it('refuses rmdir of a non-empty directory, and applies nothing from a script it only partly understood', () => {

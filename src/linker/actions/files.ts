@@ -1,7 +1,7 @@
 import type { Action } from '../../model.js';
 import { modeOf, type LinkNode, type LinkTree } from '../tree.js';
 
-type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' }>;
+type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
 
 export interface FileOpsResult {
   applied: number;
@@ -71,6 +71,12 @@ export function applyFileOps(
     }
     const cur = tree.get(path);
     const parent = tree.get(parentOf(path));
+    if (a.kind === 'remove') {
+      // what rm -f would find: nothing (a fresh image has no leftovers of older versions), or a packaged file
+      if (!cur) keep();
+      else skip(`rm would remove the ${cur.type} ${cur.origin} ships, which weld does not model`);
+      continue;
+    }
     if (a.kind !== 'rmdir' && parent?.type !== 'dir') {
       skip(`its parent ${parentOf(path)} is ${parent ? `a ${parent.type}` : 'missing'}`);
       continue;
