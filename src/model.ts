@@ -75,22 +75,34 @@ export type Action =
   | { kind: 'ldconfig' }
   | { kind: 'alternative'; link: string; name: string; path: string; priority: number; slaves?: { link: string; name: string; path: string }[] }
   | { kind: 'service'; op: 'enable' | 'preset' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'daemon-reload'; units: string[]; user?: boolean }
-  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string }
+  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[] }
   /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
-  | { kind: 'symlink'; path: string; target: string; force: boolean }
+  | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }
   /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n) */
-  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean }
+  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[] }
   /** a regular file that must exist (`: > f`, touch, …), with the owner and mode later chown/chmod gave it; `truncate`: made by `>` rather than `>>`/touch */
-  | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string }
+  | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string; when?: Guard[] }
   /** rmdir PATH: removes the directory when it is empty (otherwise rmdir fails, and so does the script) */
-  | { kind: 'rmdir'; path: string }
+  | { kind: 'rmdir'; path: string; when?: Guard[] }
   /** rm [-f] PATH: nothing to do where nothing is; removing what a package ships is not modelled (listed instead) */
-  | { kind: 'remove'; path: string }
+  | { kind: 'remove'; path: string; when?: Guard[] }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };
+
+/**
+ * A file test a scriptlet's branch depends on (`if [ ! -d /var/mail ]`),
+ * unknown when the package is imported: the linker answers it from the
+ * tree the packages ship, and applies the guarded action only when it holds.
+ */
+export interface Guard {
+  /** test(1) operator: -e -f -d -L (-h is -L) -s -x */
+  test: '-e' | '-f' | '-d' | '-L' | '-s' | '-x';
+  path: string;
+  negate: boolean;
+}
 
 export interface Scriptlet {
   /** rpm: pre post preun postun pretrans posttrans preuntrans postuntrans verify triggerprein triggerin triggerun triggerpostun filetriggerin …; deb: preinst postinst prerm postrm triggers */

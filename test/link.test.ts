@@ -333,6 +333,8 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
     const w = link(['--variant', 'minimal', '--format', 'dir', '-o', 'bf.dir', '--report', 'bf.json']);
     expect(w.status, w.stderr).toBe(0);
     const paths = ['/var/run', '/var/lock', '/var/spool/mail', '/etc/dpkg/origins/default', '/root/.bashrc', '/root/.profile', '/etc/profile', '/etc/motd', '/var/log/wtmp', '/var/log/btmp', '/var/log/lastlog', '/usr/local/man'];
+    // directories made under `[ ! -d … ]` guards, chowned and chmodded after (2775 root:mail, 1777), and /usr/local's staff branch not taken
+    paths.push('/var/mail', '/run/lock', '/mnt', '/srv', '/opt', '/media', '/usr/local', '/usr/local/bin', '/usr/local/share/man');
     const describe = (root: string, p: string) => {
       const st = fs.lstatSync(path.join(root, p), { throwIfNoEntry: false });
       if (!st) return 'missing';

@@ -4,7 +4,7 @@
  * a reason; it also gives the exit status when it is knowable without running
  * anything (tests, `true`), so the walker can prune branches.
  */
-import type { Action } from '../../model.js';
+import type { Action, Guard } from '../../model.js';
 import type { Ctx, Env, Tri, Val } from './eval.js';
 import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
@@ -729,7 +729,24 @@ function testCmd(c: Cmd, cx: Ctx): Result {
     if (last !== ']' && last !== ']]') return opaque(c, `"${base(c.name)}" without a closing bracket`);
     args.pop();
   }
-  return noop('test', evalTest(args, cx.format));
+  const status = evalTest(args, cx.format);
+  cx.lastTest = status === null ? fileTest(args) : null;
+  return noop('test', status);
+}
+
+const GUARD_TESTS: Record<string, Guard['test']> = { '-e': '-e', '-a': '-e', '-f': '-f', '-d': '-d', '-L': '-L', '-h': '-L', '-s': '-s', '-x': '-x' };
+
+/** `[ -d PATH ]` or `[ ! -d PATH ]` with a known absolute path: a guard the linker can answer */
+function fileTest(args: Val[]): Guard | null {
+  const w = args.map(one);
+  if (w.some((x) => x === null)) return null;
+  const negate = w[0] === '!';
+  const rest = negate ? w.slice(1) : w;
+  if (rest.length !== 2) return null;
+  const test = GUARD_TESTS[rest[0]!];
+  const path = rest[1]!;
+  if (!test || !path.startsWith('/')) return null;
+  return { test, path: path.length > 1 ? path.replace(/\/+$/, '') : path, negate };
 }
 
 const TABLE: Record<string, Handler> = {

@@ -6,7 +6,7 @@
  * using the phase's arguments (a fresh install: deb `postinst configure`,
  * rpm `%post` with $1 = 1).
  */
-import type { Action } from '../../model.js';
+import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
 import { classifyCommand, type Cmd } from './commands.js';
 
@@ -43,6 +43,10 @@ export interface Ctx {
   createdDirs: Set<string>;
   /** regular files this script created (`: > f`, touch, cp): chown/chmod on them is a file action */
   createdFiles: Set<string>;
+  /** file tests of the unknown `if` branches being walked: they become the `when` of file actions */
+  guards: Guard[];
+  /** the file test the last `[`/test command could not decide, if it was one */
+  lastTest: Guard | null;
   /** call depths at which a `return` (not an `exit`) ended the flow */
   returned: Set<number>;
   /** functions of sourced libraries known to only print */
@@ -298,14 +302,45 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
   }
 }
 
+const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove']);
+
+function guarded(cx: Ctx, g: Guard, f: () => Flow): Flow {
+  cx.guards.push(g);
+  try {
+    return f();
+  } finally {
+    cx.guards.pop();
+  }
+}
+
+/** Actions emitted inside guarded branches carry their guards. */
+function withGuards(cx: Ctx, actions: Action[]): Action[] {
+  if (!cx.guards.length) return actions;
+  return actions.map((a) => (GUARDED.has(a.kind) ? ({ ...a, when: [...cx.guards] } as Action) : a));
+}
+
+function isSingleCommand(n: Node): boolean {
+  if (n.t === 'simple') return true;
+  if (n.t === 'list' && n.items.length === 1) return isSingleCommand(n.items[0]!);
+  if (n.t === 'pipeline' && n.cmds.length === 1 && !n.neg) return isSingleCommand(n.cmds[0]!);
+  return false;
+}
+
 function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flow {
   if (i >= n.clauses.length) {
     if (n.otherwise) return run(n.otherwise, env, cx);
     return { status: true, exited: false };
   }
   const { cond, body } = n.clauses[i]!;
+  cx.lastTest = null;
   const c = run(cond, env, cx);
   if (c.exited) return c;
+  // `if [ ! -d X ]` that only the finished tree can answer: each branch records its side of the test
+  const guard = c.status === null && isSingleCommand(cond) ? cx.lastTest : null;
+  if (guard) {
+    const g: Guard = guard;
+    return branch(env, [(e) => guarded(cx, g, () => run(body, e, cx)), (e) => guarded(cx, { ...g, negate: !g.negate }, () => runIf(n, i + 1, e, cx))]);
+  }
   if (c.status === true) {
     for (const later of n.clauses.slice(i + 1)) if (hasCommands(later.body)) skipped(cx, later.body, 'an earlier condition is true');
     if (n.otherwise && hasCommands(n.otherwise)) skipped(cx, n.otherwise, 'an earlier condition is true');
@@ -403,7 +438,7 @@ function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string, silent = 
     const t = target ?? r.target.raw;
     if (r.op === '>&' || QUIET_TARGETS.test(t)) continue;
     if (silent && target !== null && target.startsWith('/') && !target.endsWith('/') && r.op !== '<>') {
-      cx.out.push({ kind: 'file', path: target, truncate: r.op !== '>>' });
+      cx.out.push(...withGuards(cx, [{ kind: 'file', path: target, truncate: r.op !== '>>' }]));
       cx.createdFiles.add(target);
       continue;
     }
@@ -441,7 +476,7 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
   }
   const cmd: Cmd = { name, args: argv.slice(1).map(one), alts: argv.slice(1), text: n.text, line: n.line, heredoc, stdinRedirected: n.redirs.some((r) => r.op === '<') };
   const r = classifyCommand(cmd, env, cx);
-  if (redirsOk) cx.out.push(...r.actions);
+  if (redirsOk) cx.out.push(...withGuards(cx, r.actions));
   return { status: r.status, exited: r.exit === true };
 }
 

@@ -273,13 +273,24 @@ describe('classifyScriptlet: file operations', () => {
     ].join('\n');
     expect(real(deb('postinst', body))).toEqual([
       { kind: 'symlink', path: '/etc/dpkg/origins/default', target: 'debian', force: true },
-      { kind: 'copy', from: '/usr/share/base-files/dot.bashrc', to: '/root/.bashrc', preserve: true, noClobber: false },
+      { kind: 'copy', from: '/usr/share/base-files/dot.bashrc', to: '/root/.bashrc', preserve: true, noClobber: false, when: [{ test: '-f', path: '/root/.bashrc', negate: true }] },
       { kind: 'file', path: '/var/log/wtmp', truncate: true },
       { kind: 'file', path: '/var/log/wtmp', truncate: false, user: 'root', group: 'utmp' },
       { kind: 'file', path: '/var/log/wtmp', truncate: false, mode: 0o664 },
       { kind: 'file', path: '/var/lib/foo/stamp', truncate: false },
       { kind: 'rmdir', path: '/var/run' },
       { kind: 'symlink', path: '/var/run', target: '/run', force: false },
+    ]);
+  });
+
+  it('records the file test of an undecided if-branch as a guard on its file actions, negated in the else branch', () => {
+    const as = real(deb('postinst', 'if [ ! -d /var/mail ]; then\n  mkdir /var/mail\n  chmod 2775 /var/mail\nelse\n  touch /var/mail/.keep\nfi\nln -sf a /b'));
+    const g = { test: '-d', path: '/var/mail', negate: true };
+    expect(as).toEqual([
+      { kind: 'directory', path: '/var/mail', when: [g] },
+      { kind: 'directory', path: '/var/mail', mode: 0o2775, when: [g] },
+      { kind: 'file', path: '/var/mail/.keep', truncate: false, when: [{ ...g, negate: false }] },
+      { kind: 'symlink', path: '/b', target: 'a', force: true },
     ]);
   });
 

@@ -6,7 +6,8 @@ import { applyAccounts, type Accounts } from './users.js';
 import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
-import { applyFileOps, type FileOpsResult } from './files.js';
+import { applyFileOps, guardsFrom, type FileOpsResult } from './files.js';
+import { modeOf } from '../tree.js';
 
 /** Scriptlet phases that run when a package is installed (deb, rpm, rpm triggers on install). */
 export const INSTALL_PHASES = new Set(['preinst', 'postinst', 'pre', 'post', 'pretrans', 'posttrans', 'triggerprein', 'triggerin', 'filetriggerin', 'transfiletriggerin']);
@@ -61,7 +62,7 @@ export async function applyActions(
   const of = <K extends Action['kind']>(k: K) => all.filter((x) => x.a.kind === k) as { pkg: string; phase: string; a: Extract<Action, { kind: K }> }[];
   const report: ActionsReport = {
     users: [], groups: [], allocated: { users: {}, groups: {} }, alternatives: [],
-    services: { enabled: [], missing: [], disabled: [] }, directories: 0, files: { applied: 0, unchanged: [], skipped: [] }, shells: [], ldconfig: null, deferred: [], opaque: [],
+    services: { enabled: [], missing: [], disabled: [] }, directories: 0, files: { applied: 0, notTaken: 0, unchanged: [], skipped: [] }, shells: [], ldconfig: null, deferred: [], opaque: [],
   };
 
   // 1. users and groups
@@ -70,14 +71,28 @@ export async function applyActions(
   report.users = accounts.passwd.map((p) => p[0]!);
   report.groups = accounts.group.map((g) => g[0]!);
 
+  // scripts' file tests (`[ ! -d /var/mail ]`) are answered from the tree as the packages ship it
+  const taken = guardsFrom(tree, resolve);
   // 2. directories (scriptlet mkdir/install -d, tmpfiles d lines)
-  for (const { pkg, a } of of('directory')) {
+  const madeBy = new Map<string, string>();
+  for (const { pkg, phase, a } of of('directory')) {
+    if (!taken(a.when)) continue;
     const p = resolve(a.path);
-    if (tree.get(p)) continue;
+    const owner = (o: string | undefined) => (o ?? 'root').replace(/^:/, '') || 'root';
+    const cur = tree.get(p);
+    if (cur) {
+      // the chown/chmod after a script's own mkdir: the directory it made takes them
+      if (cur.type === 'dir' && madeBy.get(p) === `${pkg}\0${phase}` && !phase.startsWith('file:')) {
+        if (a.mode !== undefined) cur.mode = modeOf('dir', a.mode);
+        if (a.user !== undefined) cur.user = owner(a.user);
+        if (a.group !== undefined) cur.group = owner(a.group);
+      }
+      continue;
+    }
     try {
       // tmpfiles.d's ':' prefix ("only when creating") is all the same in a fresh image
-      const owner = (o: string | undefined) => (o ?? 'root').replace(/^:/, '') || 'root';
       tree.mkdir(p, 'action:directory', a.mode ?? 0o755, owner(a.user), owner(a.group));
+      madeBy.set(p, `${pkg}\0${phase}`);
       report.directories++;
     } catch (e) {
       // e.g. under a symlinked /var/run: the directory belongs to boot time, not the image
@@ -97,6 +112,7 @@ export async function applyActions(
     resolve,
     { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) },
     partial,
+    taken,
   );
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);

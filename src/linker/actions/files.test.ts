@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model.js';
 import { LinkTree, modeOf } from '../tree.js';
-import { applyFileOps } from './files.js';
+import { applyFileOps, guardsFrom } from './files.js';
 
 type Op = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
 
@@ -21,7 +21,7 @@ describe('applyFileOps', () => {
   it('migrates a directory to a link, as base-files does with /var/run', () => {
     const t = tree();
     const r = run(t, [{ kind: 'rmdir', path: '/var/run' }, { kind: 'symlink', path: '/var/run', target: '/run', force: false }]);
-    expect(r).toEqual({ applied: 2, unchanged: [], skipped: [] });
+    expect(r).toEqual({ applied: 2, notTaken: 0, unchanged: [], skipped: [] });
     expect(t.get('/var/run')).toMatchObject({ type: 'symlink', target: '/run' });
   });
 
@@ -85,5 +85,21 @@ describe('applyFileOps', () => {
     const r = run(t, [{ kind: 'symlink', path: '/etc/new', target: 'x', force: true }], new Set(['p\0postinst']));
     expect(r.applied).toBe(0);
     expect(t.get('/etc/new')).toBeUndefined();
+  });
+});
+
+describe('guardsFrom', () => {
+  it('answers file tests from the tree as shipped, following links except for -L', () => {
+    const t = tree();
+    const taken = guardsFrom(t, (p) => p);
+    t.mkdir('/made/later', 'action');
+    expect(taken([{ test: '-d', path: '/var/run', negate: false }])).toBe(true);
+    expect(taken([{ test: '-L', path: '/var/run', negate: true }])).toBe(true);
+    expect(taken([{ test: '-f', path: '/usr/share/x/link', negate: false }])).toBe(true);
+    expect(taken([{ test: '-L', path: '/usr/share/x/link', negate: false }])).toBe(true);
+    expect(taken([{ test: '-s', path: '/usr/share/x/dot.bashrc', negate: false }])).toBe(true);
+    expect(taken([{ test: '-e', path: '/made/later', negate: false }])).toBe(false);
+    expect(taken([{ test: '-e', path: '/etc/staff-group-for-usr-local', negate: false }, { test: '-d', path: '/etc', negate: false }])).toBe(false);
+    expect(taken(undefined)).toBe(true);
   });
 });

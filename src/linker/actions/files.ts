@@ -1,10 +1,12 @@
-import type { Action } from '../../model.js';
+import type { Action, Guard } from '../../model.js';
 import { modeOf, type LinkNode, type LinkTree } from '../tree.js';
 
 type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
 
 export interface FileOpsResult {
   applied: number;
+  /** operations inside a script branch whose file test the shipped tree answers "no" */
+  notTaken: number;
   /**
    * operations whose path the tree already has: scripts guard these with
    * `[ ! -e … ]` and the like, which only the finished tree can answer, so the
@@ -24,7 +26,7 @@ const UMASK = 0o022;
 const parentOf = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
 
 /** Follows symlinks inside the tree (at most 40, like the kernel); null when dangling or looping. */
-function follow(tree: LinkTree, p: string, resolve: (p: string) => string): LinkNode | null {
+function follow(tree: Pick<LinkTree, 'get'>, p: string, resolve: (p: string) => string): LinkNode | null {
   for (let i = 0; i < 40; i++) {
     const n = tree.get(p);
     if (!n || n.type !== 'symlink') return n ?? null;
@@ -42,6 +44,41 @@ function follow(tree: LinkTree, p: string, resolve: (p: string) => string): Link
 }
 
 /**
+ * Answers scriptlet guards (`[ ! -d /var/mail ]`) from the tree as the
+ * packages ship it, before any action: what the scripts of a fresh install
+ * would find, whatever order the actions are applied in.
+ */
+export function guardsFrom(tree: LinkTree, resolve: (p: string) => string): (when: readonly Guard[] | undefined) => boolean {
+  const shipped = new Map(tree.nodes);
+  const view = { get: (p: string) => shipped.get(p) };
+  const holds = (g: Guard): boolean => {
+    const p = resolve(g.path);
+    const n = g.test === '-L' ? (shipped.get(p)?.type === 'symlink' ? shipped.get(p)! : null) : follow(view, p, resolve);
+    let v: boolean;
+    switch (g.test) {
+      case '-L':
+      case '-e':
+        v = n !== null;
+        break;
+      case '-f':
+        v = n?.type === 'file';
+        break;
+      case '-d':
+        v = n?.type === 'dir';
+        break;
+      case '-s':
+        v = n !== null && n.size > 0;
+        break;
+      case '-x':
+        v = n !== null && (n.mode & 0o111) !== 0;
+        break;
+    }
+    return g.negate ? !v : v;
+  };
+  return (when) => !when || when.every(holds);
+}
+
+/**
  * Applies the file operations scriptlets asked for (ln -s, cp, `: > f` with
  * chown/chmod, rmdir) in the order the package manager would run them:
  * package by package, phase by phase, line by line; only from scripts weld
@@ -56,14 +93,19 @@ export function applyFileOps(
   owners: { user: (name: string) => boolean; group: (name: string) => boolean },
   /** `package\0phase` of scriptlets with steps weld could not model */
   partial: Set<string>,
+  taken: (when: readonly Guard[] | undefined) => boolean = () => true,
 ): FileOpsResult {
-  const res: FileOpsResult = { applied: 0, unchanged: [], skipped: [] };
+  const res: FileOpsResult = { applied: 0, notTaken: 0, unchanged: [], skipped: [] };
   const order = ops.map((o, i) => ({ ...o, i })).sort((x, y) => (x.pkg < y.pkg ? -1 : x.pkg > y.pkg ? 1 : (PHASE_RANK[x.phase] ?? 9) - (PHASE_RANK[y.phase] ?? 9) || x.i - y.i));
   for (const { pkg, phase, a } of order) {
     const path = resolve(a.kind === 'copy' ? a.to : a.path);
     const skip = (reason: string) => void res.skipped.push({ package: pkg, phase, kind: a.kind, path, reason });
     const keep = () => void res.unchanged.push({ package: pkg, kind: a.kind, path });
     const origin = `action:${a.kind}`;
+    if (!taken(a.when)) {
+      res.notTaken++;
+      continue;
+    }
     if (partial.has(`${pkg}\0${phase}`)) {
       // e.g. dash's `ln -sf dash /bin/sh.tmp` without the `mv` that follows it: half a script is worse than none
       skip('the same script has steps weld cannot model, so none of its file operations are applied');
