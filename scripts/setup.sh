@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(rpm rpm2cpio cpio cryptsetup-bin erofs-utils libfuse2 fdisk dmsetup attr
       debootstrap qemu-system-x86 busybox-static xz-utils zstd bzip2 lzma
-      util-linux e2fsprogs file binutils gcc libc6-dev systemd-container)
+      util-linux e2fsprogs file binutils gcc libc6-dev systemd-container apt-utils)
 
 missing=()
 for p in "${PKGS[@]}"; do

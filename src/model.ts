@@ -80,8 +80,8 @@ export type Action =
   | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }
   /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n) */
   | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[] }
-  /** a regular file that must exist (`: > f`, touch, …), with the owner and mode later chown/chmod gave it; `truncate`: made by `>` rather than `>>`/touch */
-  | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string; when?: Guard[] }
+  /** a regular file that must exist (`: > f`, touch, …), with the owner and mode later chown/chmod gave it; `truncate`: made by `>` rather than `>>`/touch; `createMode`: its mode if made here under a umask other than 022 */
+  | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string; when?: Guard[]; createMode?: number }
   /** rmdir PATH: removes the directory when it is empty (otherwise rmdir fails, and so does the script) */
   | { kind: 'rmdir'; path: string; when?: Guard[] }
   /** rm [-f] PATH: nothing to do where nothing is; removing what a package ships is not modelled (listed instead) */

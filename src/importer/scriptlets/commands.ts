@@ -535,18 +535,34 @@ function cpCmd(c: Cmd, cx: Ctx): Result {
   return acts([{ kind: 'copy', from, to, preserve, noClobber: o.flags.has('n') || o.flags.has('no-clobber') }]);
 }
 
-function touchCmd(c: Cmd, cx: Ctx): Result {
+/** The shell's umask lives among its variables under a name no script can spell. */
+export const UMASK_VAR = ' umask';
+
+/** Mode of a file made now: 0666 less the umask; undefined for the usual 022, null when the umask is unknown. */
+export function createMode(env: Env): number | undefined | null {
+  const v = env.vars.get(UMASK_VAR);
+  if (v === undefined) return undefined;
+  if (v === null || v.length !== 1) return null;
+  const u = parseInt(v[0]!, 8);
+  return u === 0o022 ? undefined : 0o666 & ~u;
+}
+
+function touchCmd(c: Cmd, cx: Ctx, env: Env): Result {
   if (REMOVAL.test(cx.phase)) return noop('touch on package removal');
   const a = exactArgs(c);
   if (!a) return unresolved(c);
   const o = getopt(a, ['d', 'date', 'r', 'reference', 't']);
   if ([...o.flags.keys()].some((k) => k === 'c' || k === 'no-create' || k === 'h')) return noop('touch of existing files (timestamps are the image\'s)');
   if (!o.rest.length) return opaque(c, 'touch without a file');
+  const cm = createMode(env);
+  if (cm === null) return opaque(c, 'touch under an unknown umask');
   const out: Action[] = [];
   for (const p of o.rest) {
     if (!p.startsWith('/') || p.endsWith('/')) return opaque(c, `touch of a relative path "${p}"`);
     cx.createdFiles.add(p);
-    out.push({ kind: 'file', path: p, truncate: false });
+    const f: Extract<Action, { kind: 'file' }> = { kind: 'file', path: p, truncate: false };
+    if (cm !== undefined) f.createMode = cm;
+    out.push(f);
   }
   return acts(out);
 }
@@ -614,7 +630,6 @@ const QUIET: Record<string, string> = {
   hash: 'command lookup',
   sleep: 'sleep',
   trap: 'trap',
-  umask: 'umask',
   wait: 'wait',
   grep: 'text query',
   'dpkg-query': 'package query',
@@ -808,12 +823,19 @@ const TABLE: Record<string, Handler> = {
   rmdir: (c, _e, cx) => rmdirCmd(c, cx),
   ln: (c, _e, cx) => lnCmd(c, cx),
   cp: (c, _e, cx) => cpCmd(c, cx),
-  touch: (c, _e, cx) => touchCmd(c, cx),
+  touch: (c, env, cx) => touchCmd(c, cx, env),
   'add-shell': (c) => shellCmd(c, 'add'),
   'remove-shell': (c) => shellCmd(c, 'remove'),
   dpkg: (c) => dpkgCmd(c),
   'dpkg-maintscript-helper': (c) => maintscriptHelper(c),
   journalctl: (c) => (c.args.includes('--update-catalog') ? acts([{ kind: 'cache', tool: 'journalctl', args: ['--update-catalog'] }]) : noop('journalctl (runtime)')),
+  umask: (c, env) => {
+    const m = c.args.length === 1 && c.args[0] !== null && /^[0-7]{1,4}$/.test(c.args[0]) ? c.args[0] : null;
+    if (c.args.length === 0) return noop('umask (query)', true);
+    // files the script makes after this get its mode bits; an unknown umask makes them unknown too
+    env.vars.set(UMASK_VAR, m === null ? null : [m]);
+    return noop(`umask ${c.args[0] ?? '?'}`, true);
+  },
   'dpkg-statoverride': (c, _e, cx) => (c.args.includes('--list') ? noop('dpkg-statoverride --list (query)', null) : c.args.includes('--remove') && REMOVAL.test(cx.phase) ? noop('dpkg-statoverride --remove on package removal') : opaque(c, 'dpkg-statoverride sets a file\'s owner and mode, which no action models')),
   xargs: (c, env, cx) => {
     let i = 0;

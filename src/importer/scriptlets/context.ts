@@ -52,7 +52,8 @@ export function phaseContext(format: 'rpm' | 'deb', phase: string): PhaseContext
 /** DPKG_ROOT is empty: weld treats the image root as / for every script */
 export function initialEnv(ctx: PhaseContext): Env {
   return {
-    vars: new Map<string, Val>([['DPKG_ROOT', ['']], ['IFS', [' \t\n']]]),
+    // ' umask' (a name no script can spell): package managers run scripts under umask 022
+    vars: new Map<string, Val>([['DPKG_ROOT', ['']], ['IFS', [' \t\n']], [' umask', ['022']]]),
     pos: ctx.pos ?? [],
     posUnknown: ctx.pos === null,
   };

@@ -8,7 +8,7 @@
  */
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
-import { classifyCommand, type Cmd } from './commands.js';
+import { classifyCommand, createMode, type Cmd } from './commands.js';
 
 /** possible values of a string; null = unknown */
 export type Val = string[] | null;
@@ -319,11 +319,15 @@ function withGuards(cx: Ctx, actions: Action[]): Action[] {
   return actions.map((a) => (GUARDED.has(a.kind) ? ({ ...a, when: [...cx.guards] } as Action) : a));
 }
 
-function isSingleCommand(n: Node): boolean {
-  if (n.t === 'simple') return true;
-  if (n.t === 'list' && n.items.length === 1) return isSingleCommand(n.items[0]!);
-  if (n.t === 'pipeline' && n.cmds.length === 1 && !n.neg) return isSingleCommand(n.cmds[0]!);
-  return false;
+/** A condition that is one command (maybe negated with `!`): null when it is more than that. */
+function singleCommand(n: Node): { neg: boolean } | null {
+  if (n.t === 'simple') return { neg: false };
+  if (n.t === 'list' && n.items.length === 1) return singleCommand(n.items[0]!);
+  if (n.t === 'pipeline' && n.cmds.length === 1) {
+    const inner = singleCommand(n.cmds[0]!);
+    return inner && { neg: inner.neg !== n.neg };
+  }
+  return null;
 }
 
 function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flow {
@@ -336,9 +340,11 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
   const c = run(cond, env, cx);
   if (c.exited) return c;
   // `if [ ! -d X ]` that only the finished tree can answer: each branch records its side of the test
-  const guard = c.status === null && isSingleCommand(cond) ? cx.lastTest : null;
-  if (guard) {
-    const g: Guard = guard;
+  const single = c.status === null ? singleCommand(cond) : null;
+  // run() above may have set it: read it through a widened type
+  const last = cx.lastTest as Guard | null;
+  if (single && last) {
+    const g: Guard = single.neg ? { ...last, negate: !last.negate } : last;
     return branch(env, [(e) => guarded(cx, g, () => run(body, e, cx)), (e) => guarded(cx, { ...g, negate: !g.negate }, () => runIf(n, i + 1, e, cx))]);
   }
   if (c.status === true) {
@@ -437,8 +443,11 @@ function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string, silent = 
     const target = one(expandJoined(r.target, env, cx));
     const t = target ?? r.target.raw;
     if (r.op === '>&' || QUIET_TARGETS.test(t)) continue;
-    if (silent && target !== null && target.startsWith('/') && !target.endsWith('/') && r.op !== '<>') {
-      cx.out.push(...withGuards(cx, [{ kind: 'file', path: target, truncate: r.op !== '>>' }]));
+    const cm = createMode(env);
+    if (silent && target !== null && target.startsWith('/') && !target.endsWith('/') && r.op !== '<>' && cm !== null) {
+      const f: Extract<Action, { kind: 'file' }> = { kind: 'file', path: target, truncate: r.op !== '>>' };
+      if (cm !== undefined) f.createMode = cm;
+      cx.out.push(...withGuards(cx, [f]));
       cx.createdFiles.add(target);
       continue;
     }

@@ -294,6 +294,15 @@ describe('classifyScriptlet: file operations', () => {
     ]);
   });
 
+  it('reads `if ! [ -f … ]` as a negated guard, and gives files the mode of the umask they were made under', () => {
+    const body = 'if ! [ -f "$DPKG_ROOT"/etc/security/opasswd ]; then\n  umask 066\n  touch "$DPKG_ROOT"/etc/security/opasswd\n  umask 022\nfi\ntouch /etc/environment\numask "$X"\n: > /etc/y';
+    expect(real(deb('postinst', body))).toEqual([
+      { kind: 'file', path: '/etc/security/opasswd', truncate: false, createMode: 0o600, when: [{ test: '-f', path: '/etc/security/opasswd', negate: true }] },
+      { kind: 'file', path: '/etc/environment', truncate: false },
+      { kind: 'opaque', text: ': > /etc/y', reason: 'writes to "/etc/y" at line 8' },
+    ]);
+  });
+
   it('keeps what it cannot model opaque: hard links, cp -a/-r, relative paths, chmod of a file it did not make, writes with output', () => {
     const kinds = (body: string) => real(deb('postinst', body)).map((a) => a.kind);
     expect(kinds('ln /usr/bin/a /usr/bin/b')).toEqual(['opaque']);

@@ -180,7 +180,7 @@ export function applyFileOps(
         // an existing file keeps its content (scripts guard `: > f` with `[ ! -f f ]`); owner and mode still apply
         const n: LinkNode = cur
           ? { ...cur }
-          : { path, type: 'file', mode: modeOf('file', 0o666 & ~UMASK), uid: 0, gid: 0, user: 'root', group: 'root', mtime: tree.mtime, size: 0, data: new Uint8Array(0), origin };
+          : { path, type: 'file', mode: modeOf('file', a.createMode ?? 0o666 & ~UMASK), uid: 0, gid: 0, user: 'root', group: 'root', mtime: tree.mtime, size: 0, data: new Uint8Array(0), origin };
         if (cur && a.mode === undefined && a.user === undefined && a.group === undefined) {
           keep();
           continue;
