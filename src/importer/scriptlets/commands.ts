@@ -524,7 +524,8 @@ function cpCmd(c: Cmd, cx: Ctx): Result {
   if (!a) return unresolved(c);
   const o = getopt(a, ['S', 'suffix', 't', 'target-directory']);
   // -a, -d, -P copy a symlink as a link, -r a tree: not modelled
-  const known = new Set(['p', 'f', 'force', 'n', 'no-clobber', 'v', 'verbose', 'preserve']);
+  // -Z sets an SELinux context, which an image does not carry
+  const known = new Set(['p', 'f', 'force', 'n', 'no-clobber', 'v', 'verbose', 'preserve', 'Z']);
   const other = [...o.flags.keys()].find((k) => !known.has(k));
   if (other) return opaque(c, `cp -${other} is not modelled`);
   if (o.rest.length !== 2) return opaque(c, `cp with ${o.rest.length} operands`);

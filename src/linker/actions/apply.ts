@@ -30,6 +30,7 @@ export interface ActionsReport {
   shells: string[];
   ldconfig: { entries: number } | null;
   caCertificates?: { certificates: number } | null;
+  updateShells?: { shells: number } | null;
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
   opaque: { package: string; phase: string; reason: string }[];
@@ -134,6 +135,11 @@ export async function applyActions(
     const { applyCaCertificates } = await import('./cacerts.js');
     report.caCertificates = applyCaCertificates(tree, read);
   }
+  // 6c. /etc/shells, when debianutils' postinst asks update-shells for it
+  if (all.some((x) => x.a.kind === 'cache' && x.a.tool === 'update-shells')) {
+    const { applyUpdateShells } = await import('./shells.js');
+    report.updateShells = applyUpdateShells(tree, text);
+  }
   // 7. machine identity
   tree.writeFile('/etc/machine-id', '', 'action:machine-id', 0o444);
   if (Object.keys(variant.osRelease).length) {
@@ -150,7 +156,7 @@ export async function applyActions(
   for (const [p, target] of Object.entries(variant.symlinks).sort(([a], [b]) => (a < b ? -1 : 1))) tree.symlink(resolve(p), target, 'variant');
   for (const x of all) {
     const k = x.a.kind;
-    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates)) || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
+    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates) && !(x.a.tool === 'update-shells' && report.updateShells)) || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
       report.deferred.push({ package: x.pkg, kind: k, detail: JSON.stringify(x.a) });
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
