@@ -38,8 +38,6 @@ const KNOWN: Record<string, string> = {
   '- /etc/pam.d/common-password': 'pam-auth-update is not modelled',
   '- /etc/pam.d/common-session': 'pam-auth-update is not modelled',
   '- /etc/pam.d/common-session-noninteractive': 'pam-auth-update is not modelled',
-  '- /etc/localtime': "tzdata's postinst takes the zone from debconf, which weld does not answer",
-  '- /etc/timezone': "tzdata's postinst takes the zone from debconf",
   '- /etc/rc0.d/K01hwclock.sh': 'update-rc.d links for sysvinit: weld enables services for systemd only',
   '- /etc/rc6.d/K01hwclock.sh': 'update-rc.d links for sysvinit',
   '- /etc/rcS.d/S01hwclock.sh': 'update-rc.d links for sysvinit',

@@ -515,6 +515,16 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       expect(n.stderr).toMatch(/no-such-b \| no-such-c \(needed by weld-needy/);
     });
 
+    it('a timezone the image cannot hold, or one that is not a zone name, is a clear error', () => {
+      const f = writeVariant('tz', 'format = "deb"\npackages = ["base-files"]\ntimezone = "Europe/Paris"\n');
+      const r = link(['--variant', f, '--format', 'manifest', '-o', 'tz.json']);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/timezone Europe\/Paris, but the image has no \/usr\/share\/zoneinfo\/Europe\/Paris/);
+      const g = writeVariant('tz2', 'format = "deb"\npackages = ["base-files"]\ntimezone = "../../etc/shadow"\n');
+      expect(link(['--variant', g, '--format', 'manifest', '-o', 'tz.json']).stderr).toMatch(/timezone must be a zoneinfo name/);
+      expect(fs.existsSync(at('tz.json'))).toBe(false);
+    });
+
     it('a package conflict (Conflicts, versioned Breaks) names both packages; ignore-conflicts waives it', () => {
       const f = writeVariant('breaks', 'format = "deb"\npackages = ["weld-breaker", "weld-conflict-a", "weld-conflict-b"]\n[conflicts]\n"/usr/share/weld-conflict/data" = "weld-conflict-b"\n');
       const r = link(['--variant', f, '--format', 'manifest', '-o', 'breaks.json']);

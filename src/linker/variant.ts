@@ -59,6 +59,8 @@ export interface Variant {
   /** path → symlink target, created after the actions (e.g. busybox applets) */
   symlinks: Record<string, string>;
   osRelease: Record<string, string>;
+  /** /etc/localtime and /etc/timezone, when tzdata is in the image; null: tzdata's own default (Etc/UTC) */
+  timezone: string | null;
   kernel: string | null;
   layout: Layout;
   notes: string;
@@ -115,7 +117,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(field, 'must be a table');
     return v as Raw;
   };
-  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'ignore-conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'kernel', 'layout', 'notes']);
+  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'ignore-conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'timezone', 'kernel', 'layout', 'notes']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw bad(k, `is not a variant key (known: ${[...known].join(', ')})`);
   const format = str(raw.format, 'format');
   if (format !== 'rpm' && format !== 'deb') throw bad('format', 'must be "rpm" or "deb"');
@@ -158,6 +160,12 @@ export function parseVariant(raw: Raw, file: string): Variant {
   }
   const verityOptions = strs(lay['verity-options'], 'layout.verity-options');
   for (const o of verityOptions) if (!['restart_on_corruption', 'panic_on_corruption', 'ignore_corruption', 'ignore_zero_blocks', 'check_at_most_once'].includes(o)) throw bad('layout.verity-options', `has unknown option ${o}`);
+  const timezoneOf = (v: unknown): string | null => {
+    if (v === undefined) return null;
+    const tz = str(v, 'timezone');
+    if (!/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(tz)) throw bad('timezone', `must be a zoneinfo name like "Europe/Paris", not ${JSON.stringify(tz)}`);
+    return tz;
+  };
   const prefer: Record<string, string> = {};
   for (const [k, v] of Object.entries(table(raw.prefer, 'prefer'))) prefer[k] = str(v, `prefer.${k}`);
   const winners: Record<string, string> = {};
@@ -175,6 +183,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     prefer,
     winners,
     ignoreConflicts: strs(raw['ignore-conflicts'], 'ignore-conflicts'),
+    timezone: timezoneOf(raw.timezone),
     users: users.map((u, i) => ({
       name: str(u.name, `users[${i}].name`),
       uid: u.uid as number | undefined,

@@ -31,6 +31,7 @@ export interface ActionsReport {
   ldconfig: { entries: number } | null;
   caCertificates?: { certificates: number } | null;
   updateShells?: { shells: number } | null;
+  timezone?: string;
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
   opaque: { package: string; phase: string; reason: string }[];
@@ -140,8 +141,16 @@ export async function applyActions(
     const { applyUpdateShells } = await import('./shells.js');
     report.updateShells = applyUpdateShells(tree, text);
   }
-  // 7. machine identity
+  // 7. machine identity: machine-id, the time zone (tzdata asks debconf, whose default is Etc/UTC), os-release
   tree.writeFile('/etc/machine-id', '', 'action:machine-id', 0o444);
+  const tz = variant.timezone ?? 'Etc/UTC';
+  if (tree.get(`/usr/share/zoneinfo/${tz}`)) {
+    if (!tree.get('/etc/localtime')) tree.symlink('/etc/localtime', `/usr/share/zoneinfo/${tz}`, 'action:timezone');
+    if (!tree.get('/etc/timezone')) tree.writeFile('/etc/timezone', tz + '\n', 'action:timezone');
+    report.timezone = tz;
+  } else if (variant.timezone) {
+    throw new WeldError('notfound', 'E_TIMEZONE', `Variant ${variant.name} sets timezone ${tz}, but the image has no /usr/share/zoneinfo/${tz} (is tzdata among its packages?)`, { timezone: tz });
+  }
   if (Object.keys(variant.osRelease).length) {
     const body = Object.entries(variant.osRelease)
       .map(([k, v]) => `${k}=${/^[A-Za-z0-9_.-]+$/.test(v) ? v : JSON.stringify(v)}`)
