@@ -94,6 +94,33 @@ export class LinkTree {
   }
 }
 
+/**
+ * Resolves every symlink along p inside a tree (at most 40 links, like the
+ * kernel); missing components stay as written (realpath -m). Null when links loop.
+ */
+export function realpath(get: (p: string) => LinkNode | undefined, p: string): string | null {
+  const todo = p.split('/').filter(Boolean);
+  const done: string[] = [];
+  let links = 0;
+  while (todo.length) {
+    const part = todo.shift()!;
+    if (part === '.') continue;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const n = get('/' + [...done, part].join('/'));
+    if (n?.type === 'symlink') {
+      if (++links > 40) return null;
+      if (n.target!.startsWith('/')) done.length = 0;
+      todo.unshift(...n.target!.split('/').filter(Boolean));
+      continue;
+    }
+    done.push(part);
+  }
+  return '/' + done.join('/');
+}
+
 /** Content identity for conflict checks; mtime is not part of it. */
 export function sameContent(a: LinkNode, b: { type: FileType; mode: number; object?: string; target?: string; user: string; group: string; size: number }): boolean {
   if (a.type !== b.type) return false;

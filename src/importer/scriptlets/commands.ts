@@ -452,35 +452,20 @@ function chownChmod(c: Cmd, cx: Ctx, isChown: boolean): Result {
   const rest = a.filter((x) => !/^(-[RfvchH]+|--(recursive|silent|quiet|verbose|changes|no-dereference|dereference|reference=.*|from=.*))$/.test(x));
   const [spec, ...paths] = rest;
   if (!spec || !paths.length) return opaque(c, `${isChown ? 'chown' : 'chmod'} without a target`);
+  const mode = isChown ? undefined : parseOctal(spec);
+  if (!isChown && mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
+  const [user, group] = isChown ? spec.split(/[:.]/, 2) : [];
   const out: Action[] = [];
   for (const p of paths) {
-    if (cx.createdFiles.has(p)) {
-      // a file this script made: its owner and mode are part of the file action
-      const f: Extract<Action, { kind: 'file' }> = { kind: 'file', path: p, truncate: false };
-      if (isChown) {
-        const [user, group] = spec.split(/[:.]/, 2);
-        if (user) f.user = user;
-        if (group) f.group = group;
-      } else {
-        const mode = parseOctal(spec);
-        if (mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
-        f.mode = mode;
-      }
-      out.push(f);
-      continue;
-    }
-    if (!cx.createdDirs.has(p) && !p.endsWith('/')) return opaque(c, `${isChown ? 'chown' : 'chmod'} of "${p}", which is not known to be a directory`);
-    const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p.replace(/(.)\/+$/, '$1') };
-    if (isChown) {
-      const [user, group] = spec.split(/[:.]/, 2);
-      if (user) d.user = user;
-      if (group) d.group = group;
-    } else {
-      const mode = parseOctal(spec);
-      if (mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
-      d.mode = mode;
-    }
-    out.push(d);
+    // a file or directory this script made: its owner and mode are part of that action
+    let a: Extract<Action, { kind: 'file' | 'directory' }>;
+    if (cx.createdFiles.has(p)) a = { kind: 'file', path: p, truncate: false };
+    else if (cx.createdDirs.has(p) || p.endsWith('/')) a = { kind: 'directory', path: p.replace(/(.)\/+$/, '$1') };
+    else return opaque(c, `${isChown ? 'chown' : 'chmod'} of "${p}", which is not known to be a directory`);
+    if (user) a.user = user;
+    if (group) a.group = group;
+    if (mode !== undefined) a.mode = mode;
+    out.push(a);
   }
   return acts(out);
 }

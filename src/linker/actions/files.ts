@@ -1,5 +1,5 @@
 import type { Action, Guard } from '../../model.js';
-import { modeOf, type LinkNode, type LinkTree } from '../tree.js';
+import { modeOf, realpath, type LinkNode, type LinkTree } from '../tree.js';
 
 type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
 
@@ -25,22 +25,10 @@ const UMASK = 0o022;
 
 const parentOf = (p: string) => (p.lastIndexOf('/') <= 0 ? '/' : p.slice(0, p.lastIndexOf('/')));
 
-/** Follows symlinks inside the tree (at most 40, like the kernel); null when dangling or looping. */
-function follow(tree: Pick<LinkTree, 'get'>, p: string, resolve: (p: string) => string): LinkNode | null {
-  for (let i = 0; i < 40; i++) {
-    const n = tree.get(p);
-    if (!n || n.type !== 'symlink') return n ?? null;
-    const t = n.target!;
-    const joined = t.startsWith('/') ? t : `${parentOf(p)}/${t}`;
-    const parts: string[] = [];
-    for (const s of joined.split('/')) {
-      if (!s || s === '.') continue;
-      if (s === '..') parts.pop();
-      else parts.push(s);
-    }
-    p = resolve('/' + parts.join('/'));
-  }
-  return null;
+/** The node p leads to, links followed; null when dangling or looping. */
+function follow(get: (p: string) => LinkNode | undefined, p: string): LinkNode | null {
+  const r = realpath(get, p);
+  return r === null ? null : (get(r) ?? null);
 }
 
 /**
@@ -50,10 +38,10 @@ function follow(tree: Pick<LinkTree, 'get'>, p: string, resolve: (p: string) => 
  */
 export function guardsFrom(tree: LinkTree, resolve: (p: string) => string): (when: readonly Guard[] | undefined) => boolean {
   const shipped = new Map(tree.nodes);
-  const view = { get: (p: string) => shipped.get(p) };
+  const get = (p: string) => shipped.get(p);
   const holds = (g: Guard): boolean => {
     const p = resolve(g.path);
-    const n = g.test === '-L' ? (shipped.get(p)?.type === 'symlink' ? shipped.get(p)! : null) : follow(view, p, resolve);
+    const n = g.test === '-L' ? (shipped.get(p)?.type === 'symlink' ? shipped.get(p)! : null) : follow(get, p);
     let v: boolean;
     switch (g.test) {
       case '-L':
@@ -136,7 +124,7 @@ export function applyFileOps(
         tree.symlink(path, a.target, origin);
         break;
       case 'copy': {
-        const from = follow(tree, resolve(a.from), resolve);
+        const from = follow((p) => tree.get(p), resolve(a.from));
         if (!from || from.type !== 'file') {
           skip(`${a.from} is ${from ? `a ${from.type}` : 'missing or a dangling link'}, not a regular file`);
           continue;

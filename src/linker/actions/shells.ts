@@ -1,29 +1,7 @@
-import type { LinkTree } from '../tree.js';
+import { realpath, type LinkTree } from '../tree.js';
 
 const TEMPLATE = '/usr/share/debianutils/shells';
 const SHELLS_D = '/usr/share/debianutils/shells.d';
-
-/** `dpkg-realpath --root` of a directory inside the tree: every symlink component resolved. */
-function realDir(tree: LinkTree, dir: string): string {
-  const out: string[] = [];
-  const todo = dir.split('/').filter(Boolean);
-  for (let hops = 0; todo.length && hops < 1000; hops++) {
-    const part = todo.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      out.pop();
-      continue;
-    }
-    const p = '/' + [...out, part].join('/');
-    const n = tree.get(p);
-    if (n?.type === 'symlink') {
-      const t = n.target!;
-      if (t.startsWith('/')) out.length = 0;
-      todo.unshift(...t.split('/').filter(Boolean));
-    } else out.push(part);
-  }
-  return '/' + out.join('/');
-}
 
 /** The lines `while read` sees: a last line without its newline is not read. */
 const lines = (text: string): string[] => {
@@ -55,7 +33,9 @@ export function applyUpdateShells(tree: LinkTree, text: (p: string) => string | 
       if (!line) continue;
       pkg.push(line);
       const slash = line.lastIndexOf('/');
-      const real = `${realDir(tree, slash > 0 ? line.slice(0, slash) : '/')}/${line.slice(slash + 1)}`.replace(/^\/\//, '/');
+      // dpkg-realpath --root of the directory: every link inside the tree resolved
+      const dir = realpath((p) => tree.get(p), slash > 0 ? line.slice(0, slash) : '/') ?? line.slice(0, slash);
+      const real = `${dir === '/' ? '' : dir}/${line.slice(slash + 1)}`;
       if (real !== line) pkg.push(real);
     }
   const current = tree.get('/etc/shells');
