@@ -1,7 +1,12 @@
 import type { Action } from '../../model.js';
 
 export type ActionKind = Action['kind'];
-export const ACTION_KINDS: readonly ActionKind[] = ['user', 'group', 'ldconfig', 'alternative', 'service', 'directory', 'tmpfiles', 'cache', 'shell', 'noop', 'opaque'];
+// a record, so the compiler names any kind model.ts adds and this list forgets
+const KINDS: Record<ActionKind, true> = {
+  user: true, group: true, ldconfig: true, alternative: true, service: true, directory: true, symlink: true, copy: true, file: true,
+  rmdir: true, remove: true, tmpfiles: true, cache: true, shell: true, noop: true, opaque: true,
+};
+export const ACTION_KINDS: readonly ActionKind[] = Object.keys(KINDS) as ActionKind[];
 
 export interface ClassifiedScriptlet {
   package: string;
