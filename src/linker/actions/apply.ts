@@ -74,7 +74,7 @@ export async function applyActions(
   report.groups = accounts.group.map((g) => g[0]!);
 
   // scripts' file tests (`[ ! -d /var/mail ]`) are answered from the tree as the packages ship it
-  const taken = guardsFrom(tree, resolve);
+  const taken = guardsFrom(tree);
   // 2. directories (scriptlet mkdir/install -d, tmpfiles d lines)
   const madeBy = new Map<string, string>();
   for (const { pkg, phase, a } of of('directory')) {

@@ -91,7 +91,8 @@ describe('applyFileOps', () => {
 describe('guardsFrom', () => {
   it('answers file tests from the tree as shipped, following links except for -L', () => {
     const t = tree();
-    const taken = guardsFrom(t, (p) => p);
+    t.symlink('/bin', 'usr/share/x', 'usrmerge');
+    const taken = guardsFrom(t);
     t.mkdir('/made/later', 'action');
     expect(taken([{ test: '-d', path: '/var/run', negate: false }])).toBe(true);
     expect(taken([{ test: '-L', path: '/var/run', negate: true }])).toBe(true);
@@ -100,6 +101,10 @@ describe('guardsFrom', () => {
     expect(taken([{ test: '-s', path: '/usr/share/x/dot.bashrc', negate: false }])).toBe(true);
     expect(taken([{ test: '-e', path: '/made/later', negate: false }])).toBe(false);
     expect(taken([{ test: '-e', path: '/etc/staff-group-for-usr-local', negate: false }, { test: '-d', path: '/etc', negate: false }])).toBe(false);
+    // through a linked directory, -L looks at the last component only
+    expect(taken([{ test: '-L', path: '/bin/link', negate: false }])).toBe(true);
+    expect(taken([{ test: '-f', path: '/bin/link', negate: false }])).toBe(true);
+    expect(taken([{ test: '-L', path: '/bin', negate: false }])).toBe(true);
     expect(taken(undefined)).toBe(true);
   });
 });

@@ -36,12 +36,17 @@ function follow(get: (p: string) => LinkNode | undefined, p: string): LinkNode |
  * packages ship it, before any action: what the scripts of a fresh install
  * would find, whatever order the actions are applied in.
  */
-export function guardsFrom(tree: LinkTree, resolve: (p: string) => string): (when: readonly Guard[] | undefined) => boolean {
+export function guardsFrom(tree: LinkTree): (when: readonly Guard[] | undefined) => boolean {
   const shipped = new Map(tree.nodes);
   const get = (p: string) => shipped.get(p);
+  // test(1) follows links in every component but, for -L, the last (/bin/sh under a /bin -> usr/bin link)
+  const last = (p: string): LinkNode | null => {
+    const dir = realpath(get, parentOf(p));
+    const base = p.slice(p.lastIndexOf('/') + 1);
+    return dir === null ? null : (get(dir === '/' ? `/${base}` : `${dir}/${base}`) ?? null);
+  };
   const holds = (g: Guard): boolean => {
-    const p = resolve(g.path);
-    const n = g.test === '-L' ? (shipped.get(p)?.type === 'symlink' ? shipped.get(p)! : null) : follow(get, p);
+    const n = g.test === '-L' ? (last(g.path)?.type === 'symlink' ? last(g.path) : null) : follow(get, g.path);
     let v: boolean;
     switch (g.test) {
       case '-L':
