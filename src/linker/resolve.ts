@@ -419,7 +419,11 @@ export function resolve(universe: ResolverPackage[], roots: string[], opts: Reso
         for (const d of isAnyOf(e) ? e.anyOf : [e]) {
           // a package never clashes with itself: Debian lets one conflict with a virtual name it provides
           // rpm Obsoletes match package names (and versions) only, never Provides
-          const hits = kind === 'obsoletes' ? packages.filter((q) => q !== p && q.name === d.name && rpmSatisfies({ name: q.name, op: '=', evr: rpmEVRText(q) }, d)) : packages.filter((q) => q !== p && satisfies(q, d));
+          // only packages that could match by name or Provides are compared (candidates() is the universe's index)
+          const named = candidates(d)
+            .filter((q) => q !== p && chosen.has(q.key))
+            .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+          const hits = kind === 'obsoletes' ? named.filter((q) => q.name === d.name && rpmSatisfies({ name: q.name, op: '=', evr: rpmEVRText(q) }, d)) : named;
           for (const q of hits) clashes.push({ pkg: packageLabel(p), kind, dep: depText(d, format), with: packageLabel(q) });
         }
   }
