@@ -33,11 +33,6 @@ const IGNORED = [
 
 /** what differs, and why; `-` only debootstrap has it, `+` only weld, `~` both, differently */
 const KNOWN: Record<string, string> = {
-  '- /etc/pam.d/common-account': 'pam-auth-update (libpam-runtime postinst) is not modelled',
-  '- /etc/pam.d/common-auth': 'pam-auth-update is not modelled',
-  '- /etc/pam.d/common-password': 'pam-auth-update is not modelled',
-  '- /etc/pam.d/common-session': 'pam-auth-update is not modelled',
-  '- /etc/pam.d/common-session-noninteractive': 'pam-auth-update is not modelled',
   '- /etc/rc0.d/K01hwclock.sh': 'update-rc.d links for sysvinit: weld enables services for systemd only',
   '- /etc/rc6.d/K01hwclock.sh': 'update-rc.d links for sysvinit',
   '- /etc/rcS.d/S01hwclock.sh': 'update-rc.d links for sysvinit',

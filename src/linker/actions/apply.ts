@@ -31,6 +31,7 @@ export interface ActionsReport {
   ldconfig: { entries: number } | null;
   caCertificates?: { certificates: number } | null;
   updateShells?: { shells: number } | null;
+  pamAuthUpdate?: { profiles: string[] } | null;
   timezone?: string;
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
@@ -141,6 +142,11 @@ export async function applyActions(
     const { applyUpdateShells } = await import('./shells.js');
     report.updateShells = applyUpdateShells(tree, text);
   }
+  // 6d. /etc/pam.d/common-*, when libpam-runtime's postinst asks pam-auth-update for them
+  if (all.some((x) => x.a.kind === 'cache' && x.a.tool === 'pam-auth-update')) {
+    const { applyPamAuthUpdate } = await import('./pam.js');
+    report.pamAuthUpdate = applyPamAuthUpdate(tree, text);
+  }
   // 7. machine identity: machine-id, the time zone (tzdata asks debconf, whose default is Etc/UTC), os-release
   tree.writeFile('/etc/machine-id', '', 'action:machine-id', 0o444);
   const tz = variant.timezone ?? 'Etc/UTC';
@@ -165,7 +171,7 @@ export async function applyActions(
   for (const [p, target] of Object.entries(variant.symlinks).sort(([a], [b]) => (a < b ? -1 : 1))) tree.symlink(resolve(p), target, 'variant');
   for (const x of all) {
     const k = x.a.kind;
-    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates) && !(x.a.tool === 'update-shells' && report.updateShells)) || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
+    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates) && !(x.a.tool === 'update-shells' && report.updateShells) && !(x.a.tool === 'pam-auth-update' && report.pamAuthUpdate)) || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
       report.deferred.push({ package: x.pkg, kind: k, detail: JSON.stringify(x.a) });
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
