@@ -92,28 +92,11 @@ export class Store {
   /** Cached dm-verity leaf digests of an object for a salt (objects start on block boundaries in images). */
   /** The cached verity leaves of these packages' objects (src/store/leaves.ts), per package. */
   getPackageLeaves(packages: readonly number[], salt: string): Map<number, LeafMap> {
-    const out = new Map<number, LeafMap>();
-    if (!packages.length) return out;
-    const rows = this.catalog.db
-      .prepare('SELECT package, data FROM package_leaves WHERE salt = ? AND package IN (SELECT value FROM json_each(?))')
-      .raw()
-      .all(salt, JSON.stringify(packages)) as [number, Buffer][];
-    for (const [p, data] of rows) {
-      try {
-        out.set(p, decodeLeafPack(data));
-      } catch {
-        // a damaged cache entry is recomputed and replaced, never trusted
-      }
-    }
-    return out;
+    return this.packageCache('package_leaves', packages, salt, (data: Buffer) => decodeLeafPack(data));
   }
 
   putPackageLeaves(entries: { package: number; salt: string; leaves: LeafMap; digestSize: number }[]): void {
-    if (!entries.length) return;
-    const ins = this.catalog.db.prepare('INSERT OR REPLACE INTO package_leaves (package, salt, data) VALUES (?, ?, ?)');
-    this.catalog.db.transaction(() => {
-      for (const e of entries) ins.run(e.package, e.salt, encodeLeafPack(e.leaves, e.digestSize));
-    })();
+    this.putPackageCache('package_leaves', entries.map((e) => [e.package, e.salt, encodeLeafPack(e.leaves, e.digestSize)]));
   }
 
   /**
@@ -121,28 +104,46 @@ export class Store {
    * by links: JSON per package, object id → facts, null for files ldconfig skips.
    */
   getPackageElf(packages: readonly number[]): Map<number, Record<string, unknown>> {
-    const out = new Map<number, Record<string, unknown>>();
+    return this.packageCache('package_elf', packages, null, (data: string) => {
+      const v = JSON.parse(data) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+      return v as Record<string, unknown>;
+    });
+  }
+
+  putPackageElf(entries: { package: number; facts: Record<string, unknown> }[]): void {
+    this.putPackageCache('package_elf', entries.map((e) => [e.package, JSON.stringify(Object.fromEntries(Object.entries(e.facts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))]));
+  }
+
+  /**
+   * Rows of a per-package cache table (package, [salt,] data) for these packages,
+   * decoded; a row that does not decode is left out, so it is recomputed and replaced, never trusted.
+   */
+  private packageCache<D, T>(table: 'package_leaves' | 'package_elf', packages: readonly number[], salt: string | null, decode: (data: D) => T): Map<number, T> {
+    const out = new Map<number, T>();
     if (!packages.length) return out;
+    const where = salt === null ? '' : 'salt = ? AND ';
     const rows = this.catalog.db
-      .prepare('SELECT package, data FROM package_elf WHERE package IN (SELECT value FROM json_each(?))')
+      .prepare(`SELECT package, data FROM ${table} WHERE ${where}package IN (SELECT value FROM json_each(?))`)
       .raw()
-      .all(JSON.stringify(packages)) as [number, string][];
+      .all(...(salt === null ? [] : [salt]), JSON.stringify(packages)) as [number, D][];
     for (const [p, data] of rows) {
       try {
-        const v = JSON.parse(data) as unknown;
-        if (v && typeof v === 'object' && !Array.isArray(v)) out.set(p, v as Record<string, unknown>);
+        out.set(p, decode(data));
       } catch {
-        // a damaged cache entry is recomputed and replaced
+        // damaged: recomputed by the caller
       }
     }
     return out;
   }
 
-  putPackageElf(entries: { package: number; facts: Record<string, unknown> }[]): void {
-    if (!entries.length) return;
-    const ins = this.catalog.db.prepare('INSERT OR REPLACE INTO package_elf (package, data) VALUES (?, ?)');
+  /** Replaces per-package cache rows (package, [salt,] data) in one transaction. */
+  private putPackageCache(table: 'package_leaves' | 'package_elf', rows: readonly unknown[][]): void {
+    if (!rows.length) return;
+    const cols = table === 'package_leaves' ? 'package, salt, data' : 'package, data';
+    const ins = this.catalog.db.prepare(`INSERT OR REPLACE INTO ${table} (${cols}) VALUES (${cols.split(', ').map(() => '?').join(', ')})`);
     this.catalog.db.transaction(() => {
-      for (const e of entries) ins.run(e.package, JSON.stringify(Object.fromEntries(Object.entries(e.facts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))));
+      for (const r of rows) ins.run(...r);
     })();
   }
 
