@@ -75,7 +75,8 @@ export async function applyActions(
   report.groups = accounts.group.map((g) => g[0]!);
 
   // scripts' file tests (`[ ! -d /var/mail ]`) are answered from the tree as the packages ship it
-  const taken = guardsFrom(tree);
+  // (the snapshot of the shipped tree is taken only when some action is guarded)
+  const taken = all.some((x) => 'when' in x.a && x.a.when) ? guardsFrom(tree) : () => true;
   // 2. directories (scriptlet mkdir/install -d, tmpfiles d lines)
   const madeBy = new Map<string, string>();
   for (const { pkg, phase, a } of of('directory')) {
