@@ -14,6 +14,7 @@ import {
 } from '../formats/rpm/header.js';
 import { decodeOpenPgpText, parseSignaturePacket } from '../formats/rpm/openpgp.js';
 import { fileFlagNames, HASH_ALGO_NAMES, RPMFILE_GHOST, SENSE, senseOp, SIGTAG, TAG } from '../formats/rpm/tags.js';
+import { ByteStream } from '../util/bytestream.js';
 import { safePath } from '../util/safepath.js';
 import { displayText, isUtf8 } from '../util/text.js';
 import { decompress, sniffCompressor, type Compressor } from './decompress.js';
@@ -501,78 +502,39 @@ async function importPayload(reader: PackageReader, table: FileTable, compressor
 }
 
 /**
- * Sequential reader over the package bytes: exact reads for the headers,
- * then the rest as payload chunks, hashed in the order they are pulled.
+ * The package bytes as one byte stream: exact reads for the headers, then the
+ * rest as payload chunks, hashed in the order they are pulled.
  */
 class PackageReader {
-  private it: AsyncIterator<Uint8Array>;
-  private left: Uint8Array = new Uint8Array(0);
+  private readonly bytes: ByteStream;
   private hash: Hash | null = null;
-  private inPayload = false;
-  private ended = false;
-  offset = 0;
 
   constructor(input: AsyncIterable<Uint8Array>, readonly where: string) {
-    this.it = input[Symbol.asyncIterator]();
+    this.bytes = new ByteStream(input, 'rpm', where, (field, offset, needed) =>
+      formatError('rpm', `Cannot read rpm ${field} at offset ${offset}: unexpected end of file (needs ${needed} more bytes)`, { field, offset }),
+    );
   }
 
-  async exact(n: number, field: string): Promise<Uint8Array> {
-    if (n === 0) return new Uint8Array(0);
-    const out = new Uint8Array(n);
-    let have = 0;
-    while (have < n) {
-      if (this.left.length === 0) {
-        const r = this.ended ? { done: true as const, value: undefined } : await this.it.next();
-        if (r.done) {
-          this.ended = true;
-          throw formatError('rpm', `Cannot read rpm ${field} at offset ${this.offset + have}: unexpected end of file (needs ${n - have} more bytes)`, {
-            field,
-            offset: this.offset + have,
-          });
-        }
-        this.left = r.value;
-        continue;
-      }
-      const k = Math.min(n - have, this.left.length);
-      out.set(this.left.subarray(0, k), have);
-      this.left = this.left.subarray(k);
-      have += k;
-    }
-    this.offset += n;
-    return out;
+  get offset(): number {
+    return this.bytes.offset;
+  }
+
+  exact(n: number, field: string): Promise<Uint8Array> {
+    return this.bytes.exact(n, field);
   }
 
   /** up to n bytes ahead without consuming them (fewer at end of input) */
-  async peek(n: number): Promise<Uint8Array> {
-    while (this.left.length < n && !this.ended) {
-      const r = await this.it.next();
-      if (r.done) this.ended = true;
-      else this.left = this.left.length ? Buffer.concat([this.left, r.value]) : r.value;
-    }
-    return this.left.subarray(0, n);
+  peek(n: number): Promise<Uint8Array> {
+    return this.bytes.peek(n);
   }
 
   startPayload(hash: Hash | null): void {
     this.hash = hash;
-    this.inPayload = true;
   }
 
   private async nextChunk(): Promise<Uint8Array | null> {
-    let chunk: Uint8Array;
-    if (this.left.length) {
-      chunk = this.left;
-      this.left = new Uint8Array(0);
-    } else {
-      if (this.ended) return null;
-      const r = await this.it.next();
-      if (r.done) {
-        this.ended = true;
-        return null;
-      }
-      chunk = r.value;
-    }
-    if (this.inPayload) this.hash?.update(chunk);
-    this.offset += chunk.length;
+    const chunk = await this.bytes.chunk();
+    if (chunk) this.hash?.update(chunk);
     return chunk;
   }
 
@@ -602,7 +564,7 @@ class PackageReader {
     while ((await this.nextChunk()) !== null);
   }
 
-  async close(): Promise<void> {
-    if (!this.ended) await this.it.return?.();
+  close(): Promise<void> {
+    return this.bytes.close();
   }
 }

@@ -1,6 +1,6 @@
 import { formatError } from '../../errors.js';
 import { displayText } from '../../util/text.js';
-import { ByteStream } from './bytestream.js';
+import { ByteStream } from '../../util/bytestream.js';
 import { AR_FIELD, AR_FMAG, AR_HEADER_LEN, AR_MAGIC, AR_MAGIC_LEN, BSD_LONGNAME_PREFIX } from './format.js';
 
 export interface ArMember {

@@ -1,4 +1,5 @@
 import { bug, formatError } from '../../errors.js';
+import { ByteStream } from '../../util/bytestream.js';
 import { displayText } from '../../util/text.js';
 
 /** newc ("070701"), crc ("070702") and rpm's stripped form ("07070X": magic + 8-hex file index). */
@@ -45,54 +46,6 @@ export interface CpioOptions {
 
 type State = { kind: 'header' } | { kind: 'body'; left: number; sum: number; check: number | null; start: number; serial: number } | { kind: 'done' };
 
-/** Pull-based byte source with an absolute offset; keeps at most one chunk of leftover. */
-class Source {
-  private it: AsyncIterator<Uint8Array>;
-  private buf: Uint8Array = new Uint8Array(0);
-  offset = 0;
-  constructor(chunks: AsyncIterable<Uint8Array>) {
-    this.it = chunks[Symbol.asyncIterator]();
-  }
-  private async fill(): Promise<boolean> {
-    while (this.buf.length === 0) {
-      const r = await this.it.next();
-      if (r.done) return false;
-      this.buf = r.value;
-    }
-    return true;
-  }
-  /** up to `max` bytes, null at end of input */
-  async some(max: number): Promise<Uint8Array | null> {
-    if (!(await this.fill())) return null;
-    const n = Math.min(max, this.buf.length);
-    const out = this.buf.subarray(0, n);
-    this.buf = this.buf.subarray(n);
-    this.offset += n;
-    return out;
-  }
-  /** exactly n bytes, or null when the input ends first (caller reports the offset) */
-  async exact(n: number): Promise<Uint8Array | null> {
-    if (this.buf.length >= n) {
-      const out = this.buf.subarray(0, n);
-      this.buf = this.buf.subarray(n);
-      this.offset += n;
-      return out;
-    }
-    const out = new Uint8Array(n);
-    let have = 0;
-    while (have < n) {
-      const part = await this.some(n - have);
-      if (!part) return null;
-      out.set(part, have);
-      have += part.length;
-    }
-    return out;
-  }
-  async close(): Promise<void> {
-    await this.it.return?.();
-  }
-}
-
 /**
  * Streams the entries of a cpio archive. The reader is an explicit state
  * machine (header → body → header … → done); premature EOF, bad magic, bad
@@ -100,8 +53,8 @@ class Source {
  * TRAILER!!! without reading further.
  */
 export async function* readCpio(chunks: AsyncIterable<Uint8Array>, opts: CpioOptions): AsyncGenerator<CpioEntry> {
-  const src = new Source(chunks);
   const where = opts.where ?? 'cpio archive';
+  const src = new ByteStream(chunks, 'cpio', where);
   const fail = (field: string, offset: number, why: string) => formatError('cpio', `Cannot read ${where} ${field} at offset ${offset}: ${why}`, { field, offset });
   const eof = (field: string, offset: number) => fail(field, offset, 'unexpected end of archive');
   let state: State = { kind: 'header' };
@@ -112,7 +65,7 @@ export async function* readCpio(chunks: AsyncIterable<Uint8Array>, opts: CpioOpt
     if (state.kind !== 'body') throw bug('cpio body read outside body state');
     const st = state;
     if (st.left === 0) return null;
-    const part = await src.some(Math.min(max, st.left));
+    const part = await src.chunk(Math.min(max, st.left));
     if (!part) throw eof('entry data', src.offset);
     st.left -= part.length;
     if (st.check !== null) for (let i = 0; i < part.length; i++) st.sum = (st.sum + part[i]!) >>> 0;
@@ -124,7 +77,7 @@ export async function* readCpio(chunks: AsyncIterable<Uint8Array>, opts: CpioOpt
 
   const align4 = async (field: string) => {
     const pad = (4 - (src.offset % 4)) % 4;
-    if (pad && !(await src.exact(pad))) throw eof(field, src.offset);
+    if (pad && !(await src.tryExact(pad))) throw eof(field, src.offset);
   };
 
   try {
@@ -136,13 +89,13 @@ export async function* readCpio(chunks: AsyncIterable<Uint8Array>, opts: CpioOpt
       }
       await align4('entry padding');
       const start = src.offset;
-      const magicBytes = await src.exact(6);
+      const magicBytes = await src.tryExact(6);
       if (!magicBytes) throw eof('entry magic', start);
       const magic = latin1(magicBytes);
       let entry: Omit<CpioEntry, 'body'>;
       let check: number | null = null;
       if (magic === CPIO_STRIPPED) {
-        const fx = await src.exact(STRIPPED_FIELD_SIZE);
+        const fx = await src.tryExact(STRIPPED_FIELD_SIZE);
         if (!fx) throw eof('stripped file index', start + 6);
         const fileIndex = parseHex(fx, 0, fail, 'stripped file index', start + 6);
         if (!opts.strippedSize) throw fail('entry magic', start, 'stripped (07070X) entry but no package header to size it');
@@ -150,13 +103,13 @@ export async function* readCpio(chunks: AsyncIterable<Uint8Array>, opts: CpioOpt
         await align4('stripped header padding');
         entry = { magic, name: '', nameBytes: new Uint8Array(0), fileIndex, ino: 0, mode: 0, uid: 0, gid: 0, nlink: 0, mtime: 0, size, devMajor: 0, devMinor: 0, rdevMajor: 0, rdevMinor: 0, offset: start };
       } else if (magic === CPIO_NEWC || magic === CPIO_CRC) {
-        const h = await src.exact(NEWC_HEADER_SIZE - 6);
+        const h = await src.tryExact(NEWC_HEADER_SIZE - 6);
         if (!h) throw eof('entry header', start + 6);
         const f: Record<string, number> = {};
         FIELDS.forEach((name, i) => (f[name] = parseHex(h, i * 8, fail, `entry ${name}`, start + 6 + i * 8)));
         const nameSize = f.nameSize!;
         if (nameSize < 1 || nameSize > opts.maxNameLength + 1) throw fail('entry name size', start + 94, `name size ${nameSize} is outside 1..${opts.maxNameLength + 1}`);
-        const nb = await src.exact(nameSize);
+        const nb = await src.tryExact(nameSize);
         if (!nb) throw eof('entry name', start + NEWC_HEADER_SIZE);
         if (nb[nameSize - 1] !== 0) throw fail('entry name', start + NEWC_HEADER_SIZE, 'name is not NUL-terminated');
         const nameBytes = nb.slice(0, nameSize - 1);

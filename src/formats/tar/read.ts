@@ -1,5 +1,5 @@
 import { formatError } from '../../errors.js';
-import { ByteStream } from '../ar/bytestream.js';
+import { ByteStream } from '../../util/bytestream.js';
 import { BLOCK, GNU_MAGIC, TAR_FIELD, TYPE, USTAR_MAGIC, type TarField } from './format.js';
 import { concatBytes } from '../../util/bytes.js';
 
