@@ -5,7 +5,11 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, has, run } from './helpers/tools.js';
-import { capsText, parseControl, parseDepends, parseVersion, readDeb } from '../src/importer/deb.js';
+import { readDeb } from '../src/importer/deb.js';
+import { decodeCaps } from '../src/formats/caps/caps.js';
+import { parseControl } from '../src/formats/deb/control.js';
+import { parseDepends } from '../src/formats/deb/depends.js';
+import { parseControlVersion } from '../src/formats/deb/version.js';
 import { memorySink, hashOnlySink } from '../src/store/sink.js';
 import { blake3Hex } from '../src/store/hash.js';
 import { encodeAr } from '../src/formats/ar/write.js';
@@ -471,7 +475,7 @@ describe('deb control syntax (deb-control(5), deb-version(7))', () => {
     ['2:1.0-rc1-0ubuntu1', 2, '1.0-rc1', '0ubuntu1'],
     ['5.2.15-2+b13', null, '5.2.15', '2+b13'],
   ] as const)('splits version %s', (v, epoch, version, release) => {
-    expect(parseVersion(v, fail)).toEqual({ epoch, version, release });
+    expect(parseControlVersion(v, fail)).toEqual({ epoch, version, release });
   });
 
   it('folds continuation lines and keeps one paragraph', () => {
@@ -482,7 +486,7 @@ describe('deb control syntax (deb-control(5), deb-version(7))', () => {
   });
 
   it('leaves a security.capability it cannot read to xattrs', () => {
-    expect(capsText(new Uint8Array(3))).toBeNull();
-    expect(capsText(new Uint8Array(20))).toBeNull();
+    expect(decodeCaps(new Uint8Array(3))).toBeNull();
+    expect(decodeCaps(new Uint8Array(20))).toBeNull();
   });
 });

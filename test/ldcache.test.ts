@@ -4,7 +4,8 @@ import { ObjectSource } from '../src/store/source.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { has, ROOT, run } from './helpers/tools.js';
-import { buildLdCache, dlCacheLibcmp, readLdCacheGenerator, scanForLdCache, type LdTree } from '../src/linker/ldcache.js';
+import { dlCacheLibcmp, encodeLdCache, readLdCacheGenerator } from '../src/formats/ldcache/cache.js';
+import { scanForLdCache, type LdTree } from '../src/linker/ldcache.js';
 
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 const LIBS = [
@@ -105,7 +106,7 @@ async function expectSameAsLdconfig(root: string): Promise<number> {
   expect(await scanForLdCache(fsTree(root, sources))).toEqual(libs);
   expect(sources.length).toBeGreaterThan(0);
   for (const s of sources) s.close();
-  const ours = buildLdCache(libs, { generator });
+  const ours = encodeLdCache(libs, { generator });
   const at = firstDiff(ours, real);
   if (process.env.WELD_KEEP) writeFileSync(path.join(root, 'ours.cache'), ours), writeFileSync(path.join(root, 'real.cache'), real);
   if (at >= 0) {

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { has, run } from './helpers/tools.js';
-import { compareEVR, parseEVR, rpmvercmp } from '../src/linker/version/rpm.js';
-import { dpkgVercmp } from '../src/linker/version/dpkg.js';
+import { compareEVR, parseEVR, rpmvercmp } from '../src/formats/rpm/evr.js';
+import { dpkgCompareVersions, dpkgVercmp } from '../src/formats/deb/version.js';
 
 // deterministic, so a failure reproduces
 const prng = mulberry32;
@@ -180,4 +180,32 @@ describe.skipIf(!has('dpkg'))('dpkgVercmp against dpkg --compare-versions', () =
     for (const v of [-1, 0, 1]) expect(want.filter((x) => x === v).length).toBeGreaterThan(100);
     expect(disagreements(pairs, want, dpkgVercmp)).toEqual([]);
   }, 60_000);
+});
+
+describe.skipIf(!has('dpkg'))('dpkgCompareVersions against dpkg --compare-versions', () => {
+  it('agrees on every relation, with empty and <unknown> sides', () => {
+    const versions = ['', '<unknown>', '1.0-1', '~1', '1:0.9'];
+    const ops = ['lt', 'le', 'eq', 'ne', 'ge', 'gt', 'lt-nl', 'le-nl', 'ge-nl', 'gt-nl', '<', '<=', '<<', '=', '>', '>=', '>>'];
+    const cases: [string, string, string][] = [];
+    for (const a of versions) for (const op of ops) for (const b of versions) cases.push([a, op, b]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'weld-vercmp-'));
+    try {
+      const data = path.join(dir, 'cases.txt');
+      writeFileSync(data, cases.map((c) => c.join('|') + '\n').join(''));
+      const script = `while IFS='|' read -r a op b; do
+  if dpkg --compare-versions "$a" "$op" "$b" 2>/dev/null; then echo 1; else echo 0; fi
+done < "$1"`;
+      const want = run('sh', ['-c', script, 'sh', data]).stdout.toString().trim().split('\n');
+      expect(want.length).toBe(cases.length);
+      const bad = cases.filter(([a, op, b], k) => dpkgCompareVersions(a, op, b) !== (want[k] === '1')).map((c) => c.join(' '));
+      expect(bad).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses an unknown relation and a version dpkg cannot parse', () => {
+    expect(() => dpkgCompareVersions('1', 'lq', '2')).toThrow(/unknown relation 'lq'/);
+    expect(() => dpkgCompareVersions('', 'lt', '1 0')).toThrow(/embedded spaces/);
+  });
 });

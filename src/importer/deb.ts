@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { formatError } from '../errors.js';
-import { DEFAULT_LIMITS, type Action, type ContentSink, type Dep, type DepEntry, type FileEntry, type FileType, type Limits, type PackageMeta, type Scriptlet } from '../model.js';
+import { DEFAULT_LIMITS, type Action, type ContentSink, type FileEntry, type FileType, type Limits, type PackageMeta, type Scriptlet } from '../model.js';
 import { readAr } from '../formats/ar/read.js';
+import { decodeCaps } from '../formats/caps/caps.js';
+import { parseConffiles, parseControl, parseMd5sums } from '../formats/deb/control.js';
+import { parseDepends } from '../formats/deb/depends.js';
+import { parseControlVersion } from '../formats/deb/version.js';
 import { readTar, type TarEntry } from '../formats/tar/read.js';
 import { safePath } from '../util/safepath.js';
 import { displayText, isUtf8 } from '../util/text.js';
@@ -163,7 +167,7 @@ async function readDataTar(
       };
       if (!isUtf8(e.path)) f.pathBytes = absoluteBytes(e.path);
       for (const [name, value] of Object.entries(e.xattrs)) {
-        const caps = name === 'security.capability' ? capsText(value) : null;
+        const caps = name === 'security.capability' ? decodeCaps(value) : null;
         if (caps !== null) f.caps = caps;
         else (f.xattrs ??= {})[name] = value;
       }
@@ -238,36 +242,6 @@ function absoluteBytes(name: Uint8Array): Uint8Array {
   return new Uint8Array(out);
 }
 
-/** md5sums: "<32 hex>  <path relative to />" per line */
-function parseMd5sums(data: Uint8Array | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!data) return out;
-  for (const line of displayText(data).split('\n')) {
-    const m = /^([0-9a-fA-F]{32})\s+(.+)$/.exec(line);
-    if (m) out.set(absolute(m[2]!), m[1]!.toLowerCase());
-  }
-  return out;
-}
-
-/** conffiles: one absolute path per line, optionally after flags such as remove-on-upgrade (dpkg ≥ 1.20.1) */
-function parseConffiles(data: Uint8Array | undefined): Set<string> {
-  const out = new Set<string>();
-  if (!data) return out;
-  for (const line of displayText(data).split('\n')) {
-    const t = line.trim();
-    if (!t) continue;
-    const at = t.indexOf('/');
-    if (at < 0) continue;
-    if (at > 0 && /remove-on-upgrade/.test(t.slice(0, at))) continue; // not shipped, so not a file of this package
-    out.add(absolute(t.slice(at)));
-  }
-  return out;
-}
-
-function absolute(p: string): string {
-  return '/' + p.split('/').filter((c) => c !== '' && c !== '.').join('/');
-}
-
 function buildMeta(control: Map<string, Uint8Array>, formatVersion: string, where: string, opts: DebOptions, fail: (m: string, d?: Record<string, unknown>) => Error): PackageMeta {
   const fields = parseControl(displayText(control.get('control')!), fail);
   const one = (k: string) => (fields.get(k) ?? '').replace(/\s*\n\s*/g, ' ').trim();
@@ -275,7 +249,7 @@ function buildMeta(control: Map<string, Uint8Array>, formatVersion: string, wher
   const fullVersion = one('version');
   if (!name) throw fail('control has no Package field');
   if (!fullVersion) throw fail('control has no Version field');
-  const { epoch, version, release } = parseVersion(fullVersion, fail);
+  const { epoch, version, release } = parseControlVersion(fullVersion, fail);
   const [summary, ...rest] = (fields.get('description') ?? '').split('\n');
   const installed = one('installed-size');
   if (installed && !/^[0-9]+$/.test(installed)) throw fail(`Installed-Size ${JSON.stringify(installed)} is not a number`);
@@ -327,115 +301,3 @@ function buildMeta(control: Map<string, Uint8Array>, formatVersion: string, wher
   };
 }
 
-/** deb822 paragraph: "Field: value", continuation lines start with space or tab; names are case-insensitive. */
-export function parseControl(text: string, fail: (m: string) => Error): Map<string, string> {
-  const fields = new Map<string, string>();
-  let last: string | null = null;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
-    if (line.trim() === '') {
-      if (fields.size) break; // one paragraph only
-      continue;
-    }
-    if (line.startsWith('#')) continue;
-    if (line[0] === ' ' || line[0] === '\t') {
-      if (last === null) throw fail(`control line ${i + 1} continues no field`);
-      fields.set(last, fields.get(last)! + '\n' + line);
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw fail(`control line ${i + 1} is not "Field: value": ${JSON.stringify(line.slice(0, 80))}`);
-    last = line.slice(0, colon).trim().toLowerCase();
-    fields.set(last, line.slice(colon + 1).trim());
-  }
-  return fields;
-}
-
-/** [epoch:]upstream[-revision]; the revision follows the last hyphen (deb-version(7)) */
-export function parseVersion(v: string, fail: (m: string) => Error): { epoch: number | null; version: string; release: string } {
-  let epoch: number | null = null;
-  let rest = v;
-  const colon = v.indexOf(':');
-  if (colon >= 0) {
-    const e = v.slice(0, colon);
-    if (!/^[0-9]+$/.test(e) || !Number.isSafeInteger(Number(e))) throw fail(`version ${JSON.stringify(v)} has a bad epoch`);
-    epoch = Number(e);
-    rest = v.slice(colon + 1);
-  }
-  const dash = rest.lastIndexOf('-');
-  const version = dash >= 0 ? rest.slice(0, dash) : rest;
-  if (!version || /\s/.test(rest)) throw fail(`version ${JSON.stringify(v)} is malformed`);
-  return { epoch, version, release: dash >= 0 ? rest.slice(dash + 1) : '' };
-}
-
-const ATOM = /^([^\s(\[<|,]+)\s*(?:\(\s*(<<|<=|>=|>>|=|<|>)\s*([^\s)]+)\s*\))?\s*(?:\[[^\]]*\]\s*)*(?:<[^>]*>\s*)*$/;
-
-/**
- * Depends-style field: "a (>= 1) | b, c:any [amd64] <!nocheck>". Arch lists and
- * build profiles are dropped; obsolete `<` and `>` mean `<=` and `>=` (dpkg).
- */
-export function parseDepends(text: string, field: string, fail: (m: string) => Error): DepEntry[] {
-  const out: DepEntry[] = [];
-  for (const group of text.split(',')) {
-    if (!group.trim()) continue;
-    const alts: Dep[] = [];
-    for (const alt of group.split('|')) {
-      const m = ATOM.exec(alt.trim());
-      if (!m) throw fail(`${field} has a malformed relation ${JSON.stringify(alt.trim())}`);
-      let op = m[2] ?? '';
-      if (op === '<') op = '<=';
-      else if (op === '>') op = '>=';
-      alts.push({ name: m[1]!, op, evr: m[3] ?? '' });
-    }
-    out.push(alts.length === 1 ? alts[0]! : { anyOf: alts });
-  }
-  return out;
-}
-
-const CAP_NAMES = [
-  'chown', 'dac_override', 'dac_read_search', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'linux_immutable',
-  'net_bind_service', 'net_broadcast', 'net_admin', 'net_raw', 'ipc_lock', 'ipc_owner', 'sys_module', 'sys_rawio', 'sys_chroot', 'sys_ptrace',
-  'sys_pacct', 'sys_admin', 'sys_boot', 'sys_nice', 'sys_resource', 'sys_time', 'sys_tty_config', 'mknod', 'lease', 'audit_write',
-  'audit_control', 'setfcap', 'mac_override', 'mac_admin', 'syslog', 'wake_alarm', 'block_suspend', 'audit_read', 'perfmon', 'bpf',
-  'checkpoint_restore',
-];
-const EFF = 1, PER = 2, INH = 4;
-const flagText = (t: number) => (t & EFF ? 'e' : '') + (t & INH ? 'i' : '') + (t & PER ? 'p' : '');
-
-/**
- * vfs_cap_data (linux/capability.h) → libcap's cap_to_text form, which is what
- * rpm's FILECAPS holds: the most common e/i/p combination becomes the "=" base,
- * the others are listed as +/- clauses, highest combination first. null when
- * the blob is not a v1/v2/v3 capability xattr.
- */
-export function capsText(v: Uint8Array): string | null {
-  if (v.length < 8) return null;
-  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-  const magic = dv.getUint32(0, true);
-  const rev = magic & 0xff000000;
-  const words = rev === 0x01000000 ? 1 : rev === 0x02000000 || rev === 0x03000000 ? 2 : 0;
-  const want = rev === 0x01000000 ? 12 : rev === 0x02000000 ? 20 : 24;
-  if (!words || v.length !== want) return null;
-  const effective = (magic & 1) !== 0;
-  const state = (n: number): number => {
-    const w = n >> 5;
-    if (w >= words) return 0;
-    const bit = 1 << (n & 31);
-    const p = (dv.getUint32(4 + w * 8, true) & bit) !== 0;
-    const i = (dv.getUint32(8 + w * 8, true) & bit) !== 0;
-    return (p ? PER : 0) | (i ? INH : 0) | (effective && (p || i) ? EFF : 0);
-  };
-  const histo = new Array<number>(8).fill(0);
-  for (let n = 0; n < CAP_NAMES.length; n++) histo[state(n)]!++;
-  let m = 7;
-  for (let t = 6; t >= 0; t--) if (histo[t]! >= histo[m]!) m = t;
-  const clauses: string[] = m ? ['=' + flagText(m)] : [];
-  for (let t = 7; t >= 0; t--) {
-    if (t === m || !histo[t]) continue;
-    const names = CAP_NAMES.filter((_, n) => state(n) === t).map((c) => 'cap_' + c).join(',');
-    if (!m && clauses.length === 0) clauses.push(`${names}=${flagText(t)}`);
-    else clauses.push(names + (t & ~m ? '+' + flagText(t & ~m) : '') + (m & ~t ? '-' + flagText(m & ~t) : ''));
-  }
-  return clauses.length ? clauses.join(' ') : '=';
-}

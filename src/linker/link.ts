@@ -9,9 +9,9 @@ import { mergePackages } from './merge.js';
 import { applyActions, type ActionsReport } from './actions/apply.js';
 import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
-import { capsToXattr } from './caps.js';
+import { encodeCaps } from '../formats/caps/caps.js';
 import { treeReader } from './reader.js';
-import { CLASSIFIER_VERSION } from '../importer/scriptlets/version.js';
+import { CLASSIFIER_VERSION } from '../importer/scriptlets/classifier-version.js';
 
 export interface LinkOptions {
   variant: Variant | string;
@@ -155,7 +155,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     if (gid !== undefined) n.gid = gid;
     else if (/^\d+$/.test(n.group)) n.gid = Number(n.group);
     else unknownOwners.add(`group ${n.group}`);
-    if (n.caps) n.xattrs = { ...(n.xattrs ?? {}), 'security.capability': capsToXattr(n.caps) };
+    if (n.caps) n.xattrs = { ...(n.xattrs ?? {}), 'security.capability': encodeCaps(n.caps) };
   }
   if (unknownOwners.size) {
     throw new WeldError('notfound', 'E_OWNER', `Files are owned by names no package or variant defines: ${[...unknownOwners].sort().join(', ')}`, { owners: [...unknownOwners] });

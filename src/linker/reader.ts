@@ -3,7 +3,8 @@ import { nevra } from '../store/store.js';
 import { ObjectSource } from '../store/source.js';
 import type { PackageRow } from '../store/catalog.js';
 import type { FileReader } from './actions/ldconfig.js';
-import { bufferSource, elfFacts, type ByteSource, type ElfDynamicInfo } from './ldcache.js';
+import { bufferSource, type ByteSource, type ElfDynamicInfo } from '../formats/elf/dynamic.js';
+import { elfFacts } from './ldcache.js';
 import type { LinkTree } from './tree.js';
 
 /**

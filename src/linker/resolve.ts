@@ -1,7 +1,7 @@
 import type { AnyOf, Dep, DepEntry, RichDep } from '../model.js';
 import { WeldError, usageError } from '../errors.js';
-import { compareEVR, parseEVR, rpmSatisfies } from './version/rpm.js';
-import { dpkgSatisfies, dpkgVercmp } from './version/dpkg.js';
+import { compareEVR, parseEVR, rpmSatisfies } from '../formats/rpm/evr.js';
+import { dpkgSatisfies, dpkgVercmp } from '../formats/deb/version.js';
 
 /**
  * Pure dependency closure over a package universe (no I/O). rpm: Requires

@@ -28,7 +28,7 @@ export interface ScriptletInput {
 const SHELLS = /^(\/usr)?\/bin\/(sh|bash|dash)$|^(sh|bash|dash)$/;
 
 /** Classifies one scriptlet into actions. Pure and deterministic. */
-export { CLASSIFIER_VERSION } from './version.js';
+export { CLASSIFIER_VERSION } from './classifier-version.js';
 
 export function classifyScriptlet(s: ScriptletInput): Action[] {
   return dedupe(classify(s));

@@ -1,5 +1,7 @@
 import type { LinkTree } from '../tree.js';
-import { buildLdCache, bufferSource, scanForLdCache, type ByteSource, type ElfDynamicInfo, type LdTree } from '../ldcache.js';
+import { bufferSource, type ByteSource, type ElfDynamicInfo } from '../../formats/elf/dynamic.js';
+import { encodeLdCache } from '../../formats/ldcache/cache.js';
+import { scanForLdCache, type LdTree } from '../ldcache.js';
 
 /** Whole-file reads, plus random access where the caller has it (libraries are read for a few headers only). */
 export type FileReader = ((path: string) => Uint8Array | undefined) & {
@@ -70,6 +72,6 @@ export async function writeLdCacheAsync(tree: LinkTree, read: FileReader): Promi
   const generator = generatorFrom(tree, read);
   if (!generator) return null;
   const libs = await scanForLdCache(asLdTree(tree, read), { config: '/etc/ld.so.conf' });
-  tree.writeFile('/etc/ld.so.cache', buildLdCache(libs, { generator }), 'action:ldconfig', 0o644);
+  tree.writeFile('/etc/ld.so.cache', encodeLdCache(libs, { generator }), 'action:ldconfig', 0o644);
   return { entries: libs.length };
 }

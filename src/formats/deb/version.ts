@@ -86,6 +86,29 @@ export function parseDpkgVersion(text: string): DpkgVersion {
   return { epoch, upstream, revision };
 }
 
+/**
+ * A control file's Version field split as the importer stores it:
+ * [epoch:]upstream[-revision], the revision after the last hyphen
+ * (deb-version(7)); epoch null when absent. Format errors through `fail`.
+ * More lenient than parseDpkgVersion: an empty revision or an epoch past
+ * 2^31 pass, as they always have at import.
+ */
+export function parseControlVersion(v: string, fail: (m: string) => Error): { epoch: number | null; version: string; release: string } {
+  let epoch: number | null = null;
+  let rest = v;
+  const colon = v.indexOf(':');
+  if (colon >= 0) {
+    const e = v.slice(0, colon);
+    if (!/^[0-9]+$/.test(e) || !Number.isSafeInteger(Number(e))) throw fail(`version ${JSON.stringify(v)} has a bad epoch`);
+    epoch = Number(e);
+    rest = v.slice(colon + 1);
+  }
+  const dash = rest.lastIndexOf('-');
+  const version = dash >= 0 ? rest.slice(0, dash) : rest;
+  if (!version || /\s/.test(rest)) throw fail(`version ${JSON.stringify(v)} is malformed`);
+  return { epoch, version, release: dash >= 0 ? rest.slice(dash + 1) : '' };
+}
+
 const sign = (n: number): Order => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
 /** Orders two parsed versions as dpkg_version_compare(). */
@@ -138,4 +161,51 @@ export function dpkgSatisfies(provideOrVersion: string | Dep, dep: Dep): boolean
   if (!p.op || !p.evr) return false;
   // Provides only allow '='
   return dpkgRelate(p.evr, dep.op, dep.evr);
+}
+
+/**
+ * dpkg --compare-versions relations (src/main/enquiry.c relationinfos): the
+ * answer when a < b, a = b, a > b, and when a, both, or b are empty. The -nl
+ * forms treat an empty version as later than any other; `<` and `>` are the
+ * obsolete spellings of `<=` and `>=`.
+ */
+const COMPARE_RELATIONS: Record<string, readonly [lt: boolean, eq: boolean, gt: boolean, noneA: boolean, noneBoth: boolean, noneB: boolean]> = {
+  le: [true, true, false, true, true, false],
+  lt: [true, false, false, true, false, false],
+  eq: [false, true, false, false, true, false],
+  ne: [true, false, true, true, false, true],
+  ge: [false, true, true, false, true, true],
+  gt: [false, false, true, false, false, true],
+  'le-nl': [true, true, false, false, true, true],
+  'lt-nl': [true, false, false, false, false, true],
+  'ge-nl': [false, true, true, true, true, false],
+  'gt-nl': [false, false, true, true, false, false],
+  '<': [true, true, false, true, true, false],
+  '<=': [true, true, false, true, true, false],
+  '<<': [true, false, false, true, false, false],
+  '=': [false, true, false, false, true, false],
+  '>': [false, true, true, false, true, true],
+  '>=': [false, true, true, false, true, true],
+  '>>': [false, false, true, false, false, true],
+};
+
+export const isDpkgCompareRelation = (op: string): boolean => Object.hasOwn(COMPARE_RELATIONS, op);
+
+/**
+ * `dpkg --compare-versions a op b`: true when dpkg exits 0. An empty version
+ * (or `<unknown>`) is blank and answered by the relation's table, as dpkg
+ * does, without comparing. Throws a usage error for an unknown relation or a
+ * version dpkg cannot parse.
+ */
+export function dpkgCompareVersions(a: string, op: string, b: string): boolean {
+  if (!isDpkgCompareRelation(op)) throw usageError(`Cannot compare dpkg versions: unknown relation '${op}'`, { op });
+  const rel = COMPARE_RELATIONS[op]!;
+  const blank = (v: string): boolean => v === '' || v === '<unknown>';
+  // dpkg parses both sides before it looks at blanks
+  const va = blank(a) ? null : parseDpkgVersion(a);
+  const vb = blank(b) ? null : parseDpkgVersion(b);
+  if (!va) return vb ? rel[3] : rel[4];
+  if (!vb) return rel[5];
+  const r = compareDpkgVersions(va, vb);
+  return r < 0 ? rel[0] : r === 0 ? rel[1] : rel[2];
 }
