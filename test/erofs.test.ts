@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync, mkdirSync, lstatSync, readFileSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TreeNode } from '../src/model.js';
-import { writeErofs, materialize, type ErofsImage } from '../src/formats/erofs/writer.js';
+import { encodeErofs, materialize, type ErofsImage } from '../src/formats/erofs/writer.js';
 import { layoutErofs } from '../src/formats/erofs/layout.js';
 import { EROFS_SUPER_OFFSET, FEATURE_COMPAT_XATTR_FILTER, SB, XATTR_FILTER_SEED } from '../src/formats/erofs/format.js';
 import { xxh32 } from '../src/formats/erofs/xxh32.js';
@@ -260,7 +260,7 @@ describe.skipIf(!isRoot || !haveTools)('EROFS writer against fsck.erofs and the 
   beforeAll(() => {
     tmp = mkdtempSync(path.join(tmpdir(), 'weld-erofs-'));
     fx = buildTree(capNetRaw(tmp));
-    image = writeErofs(fx.nodes, { buildTime: BUILD_TIME, uuid: bytesOf(16, 3), volumeName: 'weld-test' });
+    image = encodeErofs(fx.nodes, { buildTime: BUILD_TIME, uuid: bytesOf(16, 3), volumeName: 'weld-test' });
     bytes = materialize(image, readObjects(fx.objects));
     img = path.join(tmp, 'root.img');
     writeFileSync(img, bytes);
@@ -288,7 +288,7 @@ describe.skipIf(!isRoot || !haveTools)('EROFS writer against fsck.erofs and the 
   });
 
   it('is deterministic', () => {
-    const again = materialize(writeErofs(buildTree(capNetRaw(tmp)).nodes, { buildTime: BUILD_TIME, uuid: bytesOf(16, 3), volumeName: 'weld-test' }), readObjects(fx.objects));
+    const again = materialize(encodeErofs(buildTree(capNetRaw(tmp)).nodes, { buildTime: BUILD_TIME, uuid: bytesOf(16, 3), volumeName: 'weld-test' }), readObjects(fx.objects));
     expect(Buffer.compare(Buffer.from(again), Buffer.from(bytes))).toBe(0);
   });
 
@@ -363,7 +363,7 @@ describe.skipIf(!isRoot || !haveTools)('EROFS writer against fsck.erofs and the 
 
   it('keeps every xattr readable through the name filter, and the kernel goes by its bits', () => {
     const opts = { buildTime: BUILD_TIME, xattrFilter: true, checksum: false };
-    const filtered = materialize(writeErofs(fx.nodes, opts), readObjects(fx.objects));
+    const filtered = materialize(encodeErofs(fx.nodes, opts), readObjects(fx.objects));
     const fimg = path.join(tmp, 'filter.img');
     writeFileSync(fimg, filtered);
     fsckClean([fimg]);
@@ -429,7 +429,7 @@ describe.skipIf(!isRoot || !haveTools)('EROFS writer against fsck.erofs and the 
       mkdirSync(path.join(objDir, n.object!.slice(0, 2)), { recursive: true });
       writeFileSync(path.join(objDir, n.object!.slice(0, 2), n.object!.slice(2)), fx.objects.get(n.object!)!);
     }
-    const mimg = writeErofs(meta, { buildTime: BUILD_TIME, metadataOnly: true });
+    const mimg = encodeErofs(meta, { buildTime: BUILD_TIME, metadataOnly: true });
     expect(mimg.extents.some((e) => e.kind === 'object')).toBe(false);
     expect(mimg.size).toBeLessThan(64 * 1024);
     const metaPath = path.join(tmp, 'meta.img');
@@ -470,11 +470,11 @@ describe('EROFS writer speed', () => {
     }
     nodes.splice(1, 0, { path: '/usr', type: 'dir', mode: 0o040755, uid: 0, gid: 0, mtime: BUILD_TIME, size: 0 }, { path: '/usr/share', type: 'dir', mode: 0o040755, uid: 0, gid: 0, mtime: BUILD_TIME, size: 0 });
     sortTree(nodes);
-    writeErofs(nodes, { buildTime: BUILD_TIME }); // warm-up
+    encodeErofs(nodes, { buildTime: BUILD_TIME }); // warm-up
     const times: number[] = [];
     for (let i = 0; i < 7; i++) {
       const t0 = performance.now();
-      const img = writeErofs(nodes, { buildTime: BUILD_TIME });
+      const img = encodeErofs(nodes, { buildTime: BUILD_TIME });
       let n = 0;
       for (const _ of img.extents) n++;
       times.push(performance.now() - t0);

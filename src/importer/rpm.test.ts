@@ -5,7 +5,7 @@ import { isWeldError } from '../errors.js';
 import type { ContentSink } from '../model.js';
 import { encodeHeader, encodeLead, type EncodeEntry } from '../formats/rpm/encode.js';
 import { RPM_TYPE as T, TAG } from '../formats/rpm/tags.js';
-import { writeCpio, type CpioWriteEntry } from '../formats/cpio/write.js';
+import { encodeCpio, type CpioWriteEntry } from '../formats/cpio/write.js';
 import { memorySink } from '../store/sink.js';
 import { blake3Hex } from '../store/hash.js';
 import { readRpm, parseRichDep } from './rpm.js';
@@ -47,7 +47,7 @@ function build(o: { files?: F[]; cpio?: CpioWriteEntry[]; tamper?: (e: EncodeEnt
         const fx = files.indexOf(f);
         return o.long ? { strippedIndex: fx, data: enc(data) } : { name: name, mode: f.mode, data: new Uint8Array(Buffer.from(data, 'latin1')), nlink: 1 };
       });
-  const payload = gzipSync(writeCpio(cpioEntries));
+  const payload = gzipSync(encodeCpio(cpioEntries));
   const h: EncodeEntry[] = [
     { tag: TAG.NAME, type: T.STRING, value: ['tiny'] },
     { tag: TAG.VERSION, type: T.STRING, value: ['1.0'] },

@@ -1,7 +1,7 @@
 import type { Extent, TreeNode } from '../model.js';
 import type { Store } from '../store/store.js';
 import type { LinkResult } from './link.js';
-import { objectPlacements, writeErofs, type ErofsImage } from '../formats/erofs/writer.js';
+import { objectPlacements, encodeErofs, type ErofsImage } from '../formats/erofs/writer.js';
 import type { Layout } from '../formats/erofs/layout.js';
 import fs from 'node:fs';
 import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
@@ -57,7 +57,7 @@ export async function buildImage(
   const dataAt = format === 'ddi' ? DDI_ROOT_START : 0;
   let placed: ObjectRange[] | null = null;
   const onLayout = opts.onData ? (l: Layout) => opts.onData!((placed = objectPlacements(l).map((o) => ({ ...o, offset: o.offset + dataAt })))) : undefined;
-  const erofs = writeErofs(toTreeNodes(r), { buildTime: r.sourceDateEpoch, uuid, volumeName: opts.volumeName ?? r.variant.name.slice(0, 16), onLayout });
+  const erofs = encodeErofs(toTreeNodes(r), { buildTime: r.sourceDateEpoch, uuid, volumeName: opts.volumeName ?? r.variant.name.slice(0, 16), onLayout });
   if (placed) checkPlacements(placed, erofs.extents, dataAt);
   const base: ImageReport = { format, size: erofs.size, rootHash: null, salt: null, dataBlocks: erofs.blocks, hashStartBlock: null, table: null, partitions: [], seal: null };
   if (format === 'erofs') return { size: erofs.size, extents: erofs.extents, report: base, erofs };

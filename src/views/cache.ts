@@ -208,10 +208,10 @@ export function checkObjects(manifest: Manifest, objectsDir: string, storeDir: s
 export async function metadataImage(manifest: Manifest, mountpoints: readonly MountPoint[]): Promise<Uint8Array> {
   const { manifestNodes } = await import('../linker/output/manifest.js');
   const { withMountPoints, metacopyNodes } = await import('./tree.js');
-  const { writeErofs } = await import('../formats/erofs/writer.js');
+  const { encodeErofs } = await import('../formats/erofs/writer.js');
   const nodes = metacopyNodes(withMountPoints(manifestNodes(manifest), mountpoints), (id) => `${id.slice(0, 2)}/${id.slice(2)}`);
   // the name filter spares each file's inline-xattr scan on ls -l's negative security.selinux and ACL lookups
-  const img = writeErofs(nodes, { buildTime: manifest.sourceDateEpoch, metadataOnly: true, xattrFilter: true, volumeName: manifest.variant.slice(0, 16) });
+  const img = encodeErofs(nodes, { buildTime: manifest.sourceDateEpoch, metadataOnly: true, xattrFilter: true, volumeName: manifest.variant.slice(0, 16) });
   const out = new Uint8Array(img.size);
   for (const e of img.extents) {
     if (e.kind === 'bytes') out.set(e.data, e.offset);

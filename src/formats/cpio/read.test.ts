@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isWeldError } from '../../errors.js';
 import { readCpio } from './read.js';
-import { writeCpio } from './write.js';
+import { encodeCpio } from './write.js';
 import { run, has, ROOT } from '../../../test/helpers/tools.js';
 
 async function* chunked(buf: Uint8Array, sizes: () => number) {
@@ -24,7 +24,7 @@ async function collect(src: AsyncIterable<Uint8Array>, opts = { maxNameLength: 4
 }
 
 const enc = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
-const sample = writeCpio([
+const sample = encodeCpio([
   { name: './usr', mode: 0o40755 },
   { name: './usr/a', data: enc('hello') },
   { name: './usr/b', data: enc(''), crc: true },
@@ -72,7 +72,7 @@ describe('readCpio', () => {
     }
   });
   it('bad crc', async () => {
-    const bad = writeCpio([{ name: 'a', data: enc('abc'), crc: 5 }]);
+    const bad = encodeCpio([{ name: 'a', data: enc('abc'), crc: 5 }]);
     await expect(collect(chunked(bad, () => 4))).rejects.toThrow(/crc sum/);
   });
   it('bad magic and bad hex', async () => {
@@ -84,11 +84,11 @@ describe('readCpio', () => {
     await expect(collect(chunked(h, () => 100), opts)).rejects.toThrow(/not 8 hex digits/);
   });
   it('name size limit', async () => {
-    const long = writeCpio([{ name: 'x'.repeat(300), data: enc('') }]);
+    const long = encodeCpio([{ name: 'x'.repeat(300), data: enc('') }]);
     await expect(collect(chunked(long, () => 100), { maxNameLength: 255 })).rejects.toThrow(/name size/);
   });
   it('stripped entry without a header to size it', async () => {
-    await expect(collect(chunked(writeCpio([{ strippedIndex: 0, data: enc('') }]), () => 100))).rejects.toThrow(/stripped/);
+    await expect(collect(chunked(encodeCpio([{ strippedIndex: 0, data: enc('') }]), () => 100))).rejects.toThrow(/stripped/);
   });
   it.skipIf(!has('cpio'))('reads what GNU cpio writes (newc and crc)', async () => {
     for (const fmt of ['newc', 'crc']) {

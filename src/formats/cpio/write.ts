@@ -15,7 +15,7 @@ export interface CpioWriteEntry {
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
-export function writeCpio(entries: CpioWriteEntry[], opts: { trailer?: boolean } = {}): Uint8Array {
+export function encodeCpio(entries: CpioWriteEntry[], opts: { trailer?: boolean } = {}): Uint8Array {
   const out: Buffer[] = [];
   let off = 0;
   const push = (b: Buffer) => {

@@ -5,7 +5,7 @@ import { crc32c } from './crc32c.js';
 import { BLKSZ, DataLayout, EROFS_SUPER_OFFSET, FEATURE_COMPAT_XATTR_FILTER, SB, decodeDev, encodeDev } from './format.js';
 import { encodeXattrName, layoutErofs, xattrNameFilter } from './layout.js';
 import { xxh32 } from './xxh32.js';
-import { writeErofs, materialize } from './writer.js';
+import { encodeErofs, materialize } from './writer.js';
 
 const BT = 1_000_000;
 const root: TreeNode = { path: '/', type: 'dir', mode: 0o40755, uid: 0, gid: 0, mtime: BT, size: 0 };
@@ -67,7 +67,7 @@ describe('xattr name filter', () => {
     expect(filtered.inodes[0]!.xattrFilter).toBe(0); // no xattrs, no header
     const read = () => new Uint8Array(0);
     for (const on of [true, false]) {
-      const img = writeErofs(nodes, { buildTime: BT, metadataOnly: true, xattrFilter: on });
+      const img = encodeErofs(nodes, { buildTime: BT, metadataOnly: true, xattrFilter: on });
       const bytes = materialize(img, read);
       const dv = new DataView(bytes.buffer);
       expect((dv.getUint32(EROFS_SUPER_OFFSET + SB.feature_compat, true) & FEATURE_COMPAT_XATTR_FILTER) !== 0).toBe(on);
@@ -116,15 +116,15 @@ describe('invalid trees are format errors', () => {
   it.each(cases)('%s', (_, nodes) => {
     let err: unknown;
     try {
-      writeErofs(nodes, { buildTime: BT });
+      encodeErofs(nodes, { buildTime: BT });
     } catch (e) {
       err = e;
     }
     expect(isWeldError(err) && err.kind === 'format').toBe(true);
   });
   it('rejects a bad uuid and a long volume name', () => {
-    expect(() => writeErofs([root], { buildTime: BT, uuid: new Uint8Array(15) })).toThrow(/uuid/);
-    expect(() => writeErofs([root], { buildTime: BT, volumeName: 'x'.repeat(17) })).toThrow(/volume name/);
+    expect(() => encodeErofs([root], { buildTime: BT, uuid: new Uint8Array(15) })).toThrow(/uuid/);
+    expect(() => encodeErofs([root], { buildTime: BT, volumeName: 'x'.repeat(17) })).toThrow(/volume name/);
   });
 });
 
@@ -192,7 +192,7 @@ describe('layout', () => {
     }
     expect(d.size).toBeGreaterThan(20 * BLKSZ);
     // the dump decodes every dirent back, in order
-    const dump = writeErofs(nodes, { buildTime: BT }).dump();
+    const dump = encodeErofs(nodes, { buildTime: BT }).dump();
     const decoded = [...dump.matchAll(/dirent\[\d+\] "([^"]*)" nid=\d+ type=\d/g)].map((m) => m[1]);
     expect(decoded.slice(3)).toEqual(order); // after the root's '.', '..', 'd'
   });
@@ -213,7 +213,7 @@ describe('writer output', () => {
   const nodes = [root, file('/a', 5000), file('/b', 3, { object: undefined, data: new Uint8Array([1, 2, 3]) }), link('/l', 'a')];
 
   it('emits gapless extents, zero padding after each object, and file block ranges', () => {
-    const img = writeErofs(nodes, { buildTime: BT });
+    const img = encodeErofs(nodes, { buildTime: BT });
     const kinds = img.extents.map((e) => [e.kind, e.offset, e.kind === 'bytes' ? e.data.length : e.size]);
     expect(kinds).toEqual([
       ['bytes', 0, 4096],
@@ -231,15 +231,15 @@ describe('writer output', () => {
 
   it('is deterministic and fills objects through the callback', () => {
     const read = (id: string) => new Uint8Array(5000).fill(id.length);
-    const a = materialize(writeErofs(nodes, { buildTime: BT }), read);
-    const b = materialize(writeErofs(nodes, { buildTime: BT }), read);
+    const a = materialize(encodeErofs(nodes, { buildTime: BT }), read);
+    const b = materialize(encodeErofs(nodes, { buildTime: BT }), read);
     expect(Buffer.compare(a, b)).toBe(0);
     expect(a[4096]).toBe('obj-/a'.length);
-    expect(() => materialize(writeErofs(nodes, { buildTime: BT }), () => new Uint8Array(1))).toThrow(/object/);
+    expect(() => materialize(encodeErofs(nodes, { buildTime: BT }), () => new Uint8Array(1))).toThrow(/object/);
   });
 
   it('dumps the superblock and inodes it wrote', () => {
-    const dump = writeErofs(nodes, { buildTime: BT, volumeName: 'vol' }).dump();
+    const dump = encodeErofs(nodes, { buildTime: BT, volumeName: 'vol' }).dump();
     expect(dump).toMatch(/magic\s+0xe0f5e1e2/);
     expect(dump).toMatch(/root_nid\s+36/);
     expect(dump).toMatch(/"\/l" compact FLAT_INLINE mode=0120777 .* size=1/);
@@ -259,7 +259,7 @@ describe('reader', () => {
     dir('/e'),
     ...Array.from({ length: 600 }, (_, i) => file(`/e/f${String(i).padStart(4, '0')}`, i % 3 ? 0 : 10 + i)),
   ];
-  const img = writeErofs(nodes, { buildTime: BT });
+  const img = encodeErofs(nodes, { buildTime: BT });
   const bytes = materialize(img, (id) => new Uint8Array(nodes.find((n) => n.object === id)!.size).fill(9));
 
   it('walks back every path the writer put in, once per inode', async () => {

@@ -69,7 +69,7 @@ export interface ErofsImage {
 
 const utf8 = new TextEncoder();
 
-/** Where pass 1 put each regular file's object data: the 'object' extents writeErofs will emit. */
+/** Where pass 1 put each regular file's object data: the 'object' extents encodeErofs will emit. */
 export function objectPlacements(layout: Layout): { object: string; offset: number; size: number }[] {
   const out: { object: string; offset: number; size: number }[] = [];
   for (const ino of layout.inodes) {
@@ -79,7 +79,7 @@ export function objectPlacements(layout: Layout): { object: string; offset: numb
   return out;
 }
 
-export function writeErofs(nodes: readonly TreeNode[], opts: ErofsOptions): ErofsImage {
+export function encodeErofs(nodes: readonly TreeNode[], opts: ErofsOptions): ErofsImage {
   const layout = layoutErofs(nodes, opts);
   opts.onLayout?.(layout);
   const meta = new Uint8Array(layout.dataStartBlock * BLKSZ);
