@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Dep, DepEntry } from '../model.js';
 import { isWeldError } from '../errors.js';
-import { parseRichDep, resolve, type ResolverPackage } from './resolve.js';
+import { parseRichDep } from '../formats/rpm/richdep.js';
+import { resolve, type ResolverPackage } from './resolve.js';
 
 const dep = (s: string): Dep => {
   if (s.startsWith('(')) return { name: s, op: '', evr: '' };
