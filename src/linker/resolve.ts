@@ -9,8 +9,9 @@ import { dpkgSatisfies, dpkgVercmp } from './version/dpkg.js';
  * against Provides (+ the implicit `name = EVR`), file provides and rich
  * dependencies. deb: Depends + Pre-Depends against packages and Provides,
  * with `|` alternatives. The closure is then checked against Conflicts
- * (deb: and Breaks; rpm: and Obsoletes): a clash is an error naming both
- * packages, not a silent second choice.
+ * (deb: and Breaks; rpm: and Obsoletes, and rich Conflicts as rpm reads
+ * them): a clash is an error naming both packages, not a silent second choice.
+ * Rich dependencies arrive parsed (`Dep.rich`, stored by the catalog).
  */
 
 export interface ResolverPackage {
