@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Idempotently builds test fixtures into fixtures/.cache (git-ignored):
 #   rpm/   packages from fixtures/rpm/*.spec, via rpmbuild
+#   rpm-rich/   the rich-dependency providers and consumers (weld-rich-*.spec),
+#          apart so tests that take every rpm in rpm/ do not see them
 #   fuzz-deb/   tiny .debs via dpkg-deb (fuzzer seeds)
 #   cpio/  small cpio archives via cpio(1) and rpm2cpio (fuzzer seeds)
 # Each build is keyed by a hash of its inputs (spec text + rpmbuild arguments),
@@ -10,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE=$ROOT/fixtures/.cache
-mkdir -p "$CACHE/rpm" "$CACHE/fuzz-deb" "$CACHE/cpio"
+mkdir -p "$CACHE/rpm" "$CACHE/rpm-rich" "$CACHE/fuzz-deb" "$CACHE/cpio"
 exec 9>"$CACHE/.lock"
 flock 9
 
@@ -31,19 +33,20 @@ COMMON=(
 
 log() { echo "build-fixtures: $*" >&2; }
 
-# build_rpm KEYNAME SPEC MODE [extra rpmbuild args...]
+# build_rpm KEYNAME SPEC MODE [extra rpmbuild args...]; into $OUT
+OUT=$CACHE/rpm
 build_rpm() {
   local name=$1 spec=$2 mode=$3; shift 3
-  local stamp="$CACHE/rpm/.stamp-$name" key
+  local stamp="$OUT/.stamp-$name" key
   key=$( { cat "$spec"; printf '%s\n' "$mode" "$@" "${COMMON[@]}"; rpmbuild --version; } | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$key" ]; then
     local ok=1 f
-    while read -r f; do [ -f "$CACHE/rpm/$f" ] || ok=0; done < <(tail -n +2 "$stamp")
+    while read -r f; do [ -f "$OUT/$f" ] || ok=0; done < <(tail -n +2 "$stamp")
     [ $ok = 1 ] && return 0
   fi
   # drop what an older version of this spec produced
   if [ -f "$stamp" ]; then
-    tail -n +2 "$stamp" | while read -r f; do rm -f "$CACHE/rpm/$f"; done
+    tail -n +2 "$stamp" | while read -r f; do rm -f "$OUT/$f"; done
     rm -f "$stamp"
   fi
   local top t0
@@ -57,7 +60,7 @@ build_rpm() {
   fi
   local outs=()
   while IFS= read -r -d '' f; do
-    mv "$f" "$CACHE/rpm/"
+    mv "$f" "$OUT/"
     outs+=("$(basename "$f")")
   done < <(find "$top/RPMS" "$top/SRPMS" -name '*.rpm' -print0)
   rm -rf "$top"
@@ -75,6 +78,10 @@ for c in gzip:w9.gzdio xz:w6.xzdio bzip2:w9.bzdio zstd:w19.zstdio lzma:w6.lzdio 
     --define "weld_comp ${c%%:*}" --define "_binary_payload ${c#*:}"
 done
 [ $SPARSE = 1 ] && build_rpm sparse "$S/weld-sparse.spec" -bb
+OUT=$CACHE/rpm-rich
+build_rpm rich-providers "$S/weld-rich-providers.spec" -bb
+build_rpm rich-consumers "$S/weld-rich-consumers.spec" -bb
+OUT=$CACHE/rpm
 
 # --- fuzzer seeds that are not rpms; keyed by this script's own text -------
 SELF_KEY=$(sha256sum "$0" | cut -d' ' -f1)

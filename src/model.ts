@@ -13,6 +13,8 @@ export interface Dep {
   evr: string;
   /** raw RPMSENSE_* flags for rpm (pre, interp, rich...); absent for deb */
   sense?: number;
+  /** rpm: the parsed form of a rich dependency, whose raw text is `name`; set where the store derives the resolver's index */
+  rich?: RichDep;
 }
 /** A deb alternative `a | b` becomes `{anyOf: [...]}`. */
 export interface AnyOf {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Dep, DepEntry } from '../model.js';
 import { isWeldError } from '../errors.js';
-import { parseRichDep, resolve, type ResolverPackage } from './resolve.js';
+import { parseRichDep } from '../formats/rpm/richdep.js';
+import { resolve, type ResolverPackage } from './resolve.js';
 
 const dep = (s: string): Dep => {
   if (s.startsWith('(')) return { name: s, op: '', evr: '' };
@@ -109,6 +110,44 @@ describe('resolve (rpm)', () => {
       args: [{ op: 'atom', dep: { name: 'a', op: '>=', evr: '1' } }, { op: 'if', cond: { op: 'atom', dep: dep('c') }, then: { op: 'atom', dep: dep('b') }, else: { op: 'atom', dep: dep('d') } }],
     });
     expect(() => parseRichDep('(a or')).toThrow();
+  });
+});
+
+describe('resolve (rpm rich dependencies)', () => {
+  const perl = rpm('perl-Foo-Bar 1.5 1', { provides: [dep('perl(Foo::Bar) = 1.5')] });
+  const py = rpm('python3-baz 2.0 1', { provides: [dep('python3dist(baz) = 2.0')] });
+  const pc = rpm('weld-devel 3 1', { provides: [dep('pkgconfig(weld) = 3')] });
+  const so = rpm('libweld 6 1', { provides: [dep('libweld.so.6()(64bit)')] });
+
+  it('reads parenthesised names inside a rich dependency', () => {
+    const app = rpm('app 1 1', { requires: [dep('(perl(Foo::Bar) >= 1.0 or python3dist(baz))'), dep('(pkgconfig(weld) >= 3 if libweld.so.6()(64bit))')] });
+    expect(names(resolve([app, perl, py, pc], ['app'], RPM).packages)).toEqual(['app-1', 'perl-Foo-Bar-1.5']);
+    expect(names(resolve([app, perl, py, pc, so], ['app', 'libweld'], RPM).packages)).toEqual(['app-1', 'libweld-6', 'perl-Foo-Bar-1.5', 'weld-devel-3']);
+  });
+
+  it('uses the parsed form stored beside the raw text', () => {
+    // the stored form wins: the raw text names nothing that exists
+    const app = rpm('app 1 1', { requires: [{ name: '(nothing or nowhere)', op: '', evr: '', rich: { op: 'atom', dep: dep('python3dist(baz)') } }] });
+    expect(names(resolve([app, py], ['app'], RPM).packages)).toEqual(['app-1', 'python3-baz-2.0']);
+  });
+
+  it('with and without operands may nest', () => {
+    const app = rpm('app 1 1', { requires: [dep('(python3dist(baz) with (libweld.so.6()(64bit) or pkgconfig(weld)))')] });
+    const both = rpm('baz-weld 1 1', { provides: [dep('python3dist(baz) = 2.0'), dep('pkgconfig(weld) = 3')] });
+    expect(names(resolve([app, py, pc, both], ['app'], RPM).packages)).toEqual(['app-1', 'baz-weld-1']);
+  });
+
+  it('a rich Conflicts holds as rpm reads it: (a unless b) is a without b', () => {
+    const app = { ...rpm('app 1 1'), conflicts: [dep('(pkgconfig(weld) unless libweld.so.6()(64bit))')] };
+    expect(names(resolve([app, pc, so], ['app', 'libweld', 'weld-devel'], RPM).packages)).toEqual(['app-1', 'libweld-6', 'weld-devel-3']);
+    let err: unknown;
+    try {
+      resolve([app, pc, so], ['app', 'weld-devel'], RPM);
+    } catch (e) {
+      err = e;
+    }
+    expect(isWeldError(err) && err.code).toBe('E_PACKAGE_CONFLICT');
+    expect((err as Error & { data: { conflicts: unknown } }).data.conflicts).toEqual([{ pkg: 'app-1-1', kind: 'conflicts', dep: '(pkgconfig(weld) unless libweld.so.6()(64bit))', with: 'weld-devel-3-1' }]);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { AnyOf, Dep, DepEntry, RichDep } from '../model.js';
 import { WeldError, usageError } from '../errors.js';
-import { compareEVR, parseEVR, rpmSatisfies } from '../formats/rpm/evr.js';
+import { isRichName, parseRichDep } from '../formats/rpm/richdep.js';
+import { compareEVR, rpmSatisfies } from '../formats/rpm/evr.js';
 import { dpkgSatisfies, dpkgVercmp } from '../formats/deb/version.js';
 
 /**
@@ -8,8 +9,9 @@ import { dpkgSatisfies, dpkgVercmp } from '../formats/deb/version.js';
  * against Provides (+ the implicit `name = EVR`), file provides and rich
  * dependencies. deb: Depends + Pre-Depends against packages and Provides,
  * with `|` alternatives. The closure is then checked against Conflicts
- * (deb: and Breaks; rpm: and Obsoletes): a clash is an error naming both
- * packages, not a silent second choice.
+ * (deb: and Breaks; rpm: and Obsoletes, and rich Conflicts as rpm reads
+ * them): a clash is an error naming both packages, not a silent second choice.
+ * Rich dependencies arrive parsed (`Dep.rich`, stored by the catalog).
  */
 
 export interface ResolverPackage {
@@ -64,71 +66,11 @@ export interface MissingRequirement {
   neededBy: string;
 }
 
-const RPM_OPS = new Set(['<', '<=', '=', '==', '>=', '>', '=<', '=>']);
-const DEB_OPS = new Set(['<<', '<=', '=', '>=', '>>', '<', '>']);
-
 /** Parses a root like "foo", "foo >= 1.2" or (deb) "foo (>= 1.2)". */
 export function parseRootSpec(spec: string): Dep {
   const m = /^\s*(\S+?)\s*(?:\(?\s*(<<|<=|>=|>>|==|=<|=>|<|>|=)\s*([^\s)]+)\s*\)?)?\s*$/.exec(spec);
   if (!m) throw usageError(`Cannot parse package spec '${spec}'`, { spec });
   return { name: m[1]!, op: m[2] ?? '', evr: m[3] ?? '' };
-}
-
-/** Parses an rpm rich dependency "(a or (b >= 1 and c))". */
-export function parseRichDep(text: string): RichDep {
-  const tokens = text.match(/\(|\)|[^\s()]+/g) ?? [];
-  let k = 0;
-  const fail = (why: string): never => {
-    throw usageError(`Cannot parse rich dependency '${text}': ${why}`, { text });
-  };
-  const KEYWORDS = new Set(['and', 'or', 'if', 'else', 'unless', 'with', 'without']);
-  const term = (): RichDep => {
-    const t = tokens[k];
-    if (t === undefined) return fail('unexpected end');
-    if (t === '(') {
-      k++;
-      const e = expr();
-      if (tokens[k] !== ')') fail('missing )');
-      k++;
-      return e;
-    }
-    if (t === ')' || KEYWORDS.has(t)) fail(`unexpected '${t}'`);
-    k++;
-    const dep: Dep = { name: t, op: '', evr: '' };
-    if (tokens[k] !== undefined && RPM_OPS.has(tokens[k]!)) {
-      dep.op = tokens[k++]!;
-      const v = tokens[k++];
-      if (v === undefined || v === ')' || v === '(') fail('missing version');
-      dep.evr = v!;
-    }
-    return { op: 'atom', dep };
-  };
-  const expr = (): RichDep => {
-    const first = term();
-    const op = tokens[k];
-    if (op === undefined || op === ')') return first;
-    k++;
-    if (op === 'and' || op === 'or' || op === 'with' || op === 'without') {
-      const args = [first, term()];
-      while (tokens[k] === op) {
-        k++;
-        args.push(term());
-      }
-      return { op, args };
-    }
-    if (op === 'if' || op === 'unless') {
-      const cond = term();
-      if (tokens[k] === 'else') {
-        k++;
-        return { op, cond, then: first, else: term() };
-      }
-      return { op, cond, then: first };
-    }
-    return fail(`unknown operator '${op}'`);
-  };
-  const e = expr();
-  if (k !== tokens.length) fail('trailing text');
-  return e;
 }
 
 const isAnyOf = (d: DepEntry): d is AnyOf => 'anyOf' in d;
@@ -164,42 +106,71 @@ function compareVersions(a: ResolverPackage, b: ResolverPackage): number {
 
 const archOk = (p: ResolverPackage, arch: string): boolean => p.arch === arch || p.arch === 'noarch' || p.arch === 'all';
 
+/**
+ * The closure of `roots` over `universe`, in five steps: index the
+ * candidates, require the roots, choose until the closure is complete,
+ * report what is missing, then report conflicts inside the closure.
+ */
 export function resolve(universe: ResolverPackage[], roots: string[], opts: ResolveOptions): ResolveResult {
-  const format = opts.format;
-  const exclude = new Set(opts.exclude ?? []);
-  const prefer = new Set(opts.prefer ?? []);
-  const pool = universe.filter((p) => p.format === format && archOk(p, opts.arch) && !exclude.has(p.name));
+  const index = new CandidateIndex(universe, opts);
+  const closure = new Closure(index, opts.prefer ?? []);
+  closure.requireRoots(roots);
+  closure.complete();
+  reportMissing(closure.missing);
+  const packages = closure.packages();
+  reportConflicts(findConflicts(packages, closure, index, opts.ignoreConflicts ?? []));
+  return { packages, chosenBy: closure.chosenBy };
+}
 
-  // provide name → packages offering it (real names included)
-  const providers = new Map<string, ResolverPackage[]>();
-  const addProvider = (name: string, p: ResolverPackage): void => {
-    const l = providers.get(name);
-    if (!l) providers.set(name, [p]);
-    else if (l[l.length - 1] !== p) l.push(p);
-  };
-  for (const p of pool) {
-    addProvider(p.name, p);
-    for (const pr of p.provides) for (const d of isAnyOf(pr) ? pr.anyOf : [pr]) addProvider(d.name, p);
+/** Candidates: which packages of the pool could satisfy a dependency atom. */
+class CandidateIndex {
+  readonly format: 'rpm' | 'deb';
+  private readonly pool: ResolverPackage[];
+  /** provide name → packages offering it (real names included) */
+  private readonly providers = new Map<string, ResolverPackage[]>();
+  private files: Map<string, ResolverPackage[]> | null = null;
+
+  constructor(universe: ResolverPackage[], opts: ResolveOptions) {
+    this.format = opts.format;
+    const exclude = new Set(opts.exclude ?? []);
+    this.pool = universe.filter((p) => p.format === opts.format && archOk(p, opts.arch) && !exclude.has(p.name));
+    for (const p of this.pool) {
+      this.addProvider(p.name, p);
+      for (const d of provideAtoms(p)) this.addProvider(d.name, p);
+    }
   }
-  let files: Map<string, ResolverPackage[]> | null = null;
-  const fileOwners = (path: string): ResolverPackage[] => {
-    if (!files) {
-      files = new Map();
-      for (const p of pool)
+
+  private addProvider(name: string, p: ResolverPackage): void {
+    const l = this.providers.get(name);
+    if (!l) this.providers.set(name, [p]);
+    else if (l[l.length - 1] !== p) l.push(p);
+  }
+
+  /** rpm file provides; indexed on first use, as most closures never ask */
+  private fileOwners(path: string): ResolverPackage[] {
+    if (!this.files) {
+      this.files = new Map();
+      for (const p of this.pool)
         for (const f of p.files) {
-          const l = files.get(f);
+          const l = this.files.get(f);
           if (l) l.push(p);
-          else files.set(f, [p]);
+          else this.files.set(f, [p]);
         }
     }
-    return files.get(path) ?? [];
-  };
+    return this.files.get(path) ?? [];
+  }
 
-  const provideAtoms = (p: ResolverPackage): Dep[] => p.provides.flatMap((pr) => (isAnyOf(pr) ? pr.anyOf : [pr]));
+  /** The packages that satisfy d. */
+  candidates(d: Dep): ResolverPackage[] {
+    const name = this.baseName(d);
+    const from = new Set(this.providers.get(name) ?? []);
+    if (this.format === 'rpm' && name.startsWith('/')) for (const p of this.fileOwners(name)) from.add(p);
+    return [...from].filter((p) => this.satisfies(p, d));
+  }
 
   /** Does package p satisfy atom d? */
-  const satisfies = (p: ResolverPackage, d: Dep): boolean => {
-    if (format === 'rpm') {
+  satisfies(p: ResolverPackage, d: Dep): boolean {
+    if (this.format === 'rpm') {
       if (d.name.startsWith('/') && p.files.includes(d.name)) return true;
       if (p.name === d.name && rpmSatisfies({ name: p.name, op: '=', evr: rpmEVRText(p) }, d)) return true;
       return provideAtoms(p).some((pr) => rpmSatisfies(pr, d));
@@ -209,44 +180,144 @@ export function resolve(universe: ResolverPackage[], roots: string[], opts: Reso
     const want: Dep = { ...d, name };
     if (p.name === name && dpkgSatisfies(debVersion(p), want)) return true;
     return provideAtoms(p).some((pr) => dpkgSatisfies(pr, want));
-  };
+  }
+
+  /** Does package p alone satisfy r? The operands of rpm's with and without name one package. */
+  satisfiesRich(p: ResolverPackage, r: RichDep): boolean {
+    switch (r.op) {
+      case 'atom':
+        return this.satisfies(p, r.dep);
+      case 'and':
+      case 'with':
+        return r.args.every((a) => this.satisfiesRich(p, a));
+      case 'or':
+        return r.args.some((a) => this.satisfiesRich(p, a));
+      case 'without':
+        return this.satisfiesRich(p, r.args[0]!) && !r.args.slice(1).some((a) => this.satisfiesRich(p, a));
+      default:
+        return false;
+    }
+  }
 
   /** Requirements the runtime itself satisfies. */
-  const implicit = (d: Dep, by: ResolverPackage | null): boolean => {
-    if (format !== 'rpm') return false;
+  implicit(d: Dep, by: ResolverPackage | null): boolean {
+    if (this.format !== 'rpm') return false;
     if (d.name.startsWith('rpmlib(')) return true;
     return by !== null && d.name === `config(${by.name})`;
-  };
+  }
 
-  const candidates = (d: Dep): ResolverPackage[] => {
-    const name = format === 'deb' ? splitArchQualifier(d.name)[0] : d.name;
-    const from = new Set(providers.get(name) ?? []);
-    if (format === 'rpm' && name.startsWith('/')) for (const p of fileOwners(name)) from.add(p);
-    return [...from].filter((p) => satisfies(p, d));
-  };
+  /** the name a provider is looked up by: deb drops the multiarch qualifier */
+  baseName(d: Dep): string {
+    return this.format === 'deb' ? splitArchQualifier(d.name)[0] : d.name;
+  }
+}
 
-  const chosen = new Map<string, ResolverPackage>();
-  const chosenNames = new Map<string, ResolverPackage>();
-  const chosenBy: Record<string, string[]> = {};
-  const queue: ResolverPackage[] = [];
-  const missing: MissingRequirement[] = [];
-  const deferredRich: { rich: RichDep; text: string; by: ResolverPackage }[] = [];
+/** Choice: the packages chosen so far, why, and what could not be had. */
+class Closure {
+  private readonly chosen = new Map<string, ResolverPackage>();
+  private readonly chosenNames = new Map<string, ResolverPackage>();
+  readonly chosenBy: Record<string, string[]> = {};
+  readonly missing: MissingRequirement[] = [];
+  private readonly queue: ResolverPackage[] = [];
+  private readonly deferredRich: { rich: RichDep; text: string; by: ResolverPackage }[] = [];
+  private readonly prefer: Set<string>;
 
-  const pick = (d: Dep): ResolverPackage | null => {
-    const cands = candidates(d);
-    const already = cands.filter((p) => chosen.has(p.key));
-    if (already.length) return already.sort(rank(d))[0]!;
-    // never a second version of a package already in the closure
-    const open = cands.filter((p) => !chosenNames.has(p.name));
-    return open.length ? open.sort(rank(d))[0]! : null;
-  };
-  const rank =
-    (d: Dep) =>
-    (a: ResolverPackage, b: ResolverPackage): number => {
-      const pa = prefer.has(a.name) ? 0 : 1;
-      const pb = prefer.has(b.name) ? 0 : 1;
+  constructor(
+    private readonly index: CandidateIndex,
+    prefer: string[],
+  ) {
+    this.prefer = new Set(prefer);
+  }
+
+  has(p: ResolverPackage): boolean {
+    return this.chosen.has(p.key);
+  }
+
+  /** sorted by name, then key */
+  packages(): ResolverPackage[] {
+    return [...this.chosen.values()].sort(byNameKey);
+  }
+
+  /** Roots: each spec must be had. */
+  requireRoots(roots: string[]): void {
+    for (const spec of roots) {
+      const d = parseRootSpec(spec);
+      const text = depText(d, this.index.format);
+      if (!this.requireAtom(d, null, text)) this.missing.push({ requirement: text, neededBy: '<root>' });
+    }
+  }
+
+  /** Plain dependencies first; rich ones see that closure, and repeat until choosing stops changing it. */
+  complete(): void {
+    this.drain();
+    const richFailed = new Map<string, MissingRequirement>();
+    for (let round = 0; round < 64; round++) {
+      const before = this.chosen.size;
+      richFailed.clear();
+      for (const r of this.deferredRich) if (!this.requireRich(r.rich, r.by, r.text)) richFailed.set(`${r.text}\0${who(r.by)}`, { requirement: r.text, neededBy: who(r.by) });
+      this.drain();
+      if (this.chosen.size === before) break;
+    }
+    this.missing.push(...richFailed.values());
+  }
+
+  private drain(): void {
+    while (this.queue.length) {
+      const p = this.queue.shift()!;
+      for (const e of [...p.preDepends, ...p.requires]) this.requireEntry(e, p);
+    }
+  }
+
+  private requireEntry(e: DepEntry, by: ResolverPackage): void {
+    const format = this.index.format;
+    const text = entryText(e, format);
+    if (isAnyOf(e)) {
+      // deb alternatives: one already chosen, else the first that can be had
+      const had = e.anyOf.find((x) => this.index.candidates(x).some((p) => this.has(p)));
+      if (had) {
+        this.requireAtom(had, by, text);
+        return;
+      }
+      for (const a of e.anyOf) if (this.requireAtom(a, by, text)) return;
+      this.missing.push({ requirement: text, neededBy: who(by) });
+      return;
+    }
+    if (format === 'rpm' && isRichName(e.name)) {
+      const rich = richOf(e);
+      if (rich) this.deferredRich.push({ rich, text, by });
+      else this.missing.push({ requirement: text, neededBy: who(by) });
+      return;
+    }
+    if (!this.requireAtom(e, by, text)) this.missing.push({ requirement: text, neededBy: who(by) });
+  }
+
+  private choose(p: ResolverPackage, reason: string): void {
+    (this.chosenBy[p.key] ??= []).includes(reason) || this.chosenBy[p.key]!.push(reason);
+    if (this.chosen.has(p.key)) return;
+    this.chosen.set(p.key, p);
+    this.chosenNames.set(p.name, p);
+    this.queue.push(p);
+  }
+
+  /** The best candidate: one already chosen, else never a second version of a package already in the closure. */
+  private best(cands: ResolverPackage[], d: Dep): ResolverPackage | null {
+    const already = cands.filter((p) => this.chosen.has(p.key));
+    if (already.length) return already.sort(this.rank(d))[0]!;
+    const open = cands.filter((p) => !this.chosenNames.has(p.name));
+    return open.length ? open.sort(this.rank(d))[0]! : null;
+  }
+
+  private pick(d: Dep): ResolverPackage | null {
+    return this.best(this.index.candidates(d), d);
+  }
+
+  /** preferred names, then the package named d itself, then by name, newest, key */
+  private rank(d: Dep) {
+    const base = this.index.baseName(d);
+    return (a: ResolverPackage, b: ResolverPackage): number => {
+      const pa = this.prefer.has(a.name) ? 0 : 1;
+      const pb = this.prefer.has(b.name) ? 0 : 1;
       if (pa !== pb) return pa - pb;
-      const base = format === 'deb' ? splitArchQualifier(d.name)[0] : d.name;
       const ra = a.name === base ? 0 : 1;
       const rb = b.name === base ? 0 : 1;
       if (ra !== rb) return ra - rb;
@@ -255,157 +326,165 @@ export function resolve(universe: ResolverPackage[], roots: string[], opts: Reso
       if (v) return v;
       return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
     };
+  }
 
-  const choose = (p: ResolverPackage, reason: string): void => {
-    (chosenBy[p.key] ??= []).includes(reason) || chosenBy[p.key]!.push(reason);
-    if (chosen.has(p.key)) return;
-    chosen.set(p.key, p);
-    chosenNames.set(p.name, p);
-    queue.push(p);
-  };
-
-  const who = (by: ResolverPackage | null): string => (by ? packageLabel(by) : '<root>');
-
-  const requireAtom = (d: Dep, by: ResolverPackage | null, text: string): boolean => {
-    if (implicit(d, by)) return true;
-    const p = pick(d);
+  private requireAtom(d: Dep, by: ResolverPackage | null, text: string): boolean {
+    if (this.index.implicit(d, by)) return true;
+    const p = this.pick(d);
     if (!p) return false;
-    choose(p, `${who(by)}: ${text}`);
+    this.choose(p, `${who(by)}: ${text}`);
     return true;
-  };
+  }
 
-  const installed = (r: RichDep): boolean => {
+  /** Does the closure as it stands make r true? (if without else: true when the condition is false) */
+  installed(r: RichDep): boolean {
     switch (r.op) {
       case 'atom':
-        return implicit(r.dep, null) || [...chosen.values()].some((p) => satisfies(p, r.dep));
+        return this.index.implicit(r.dep, null) || [...this.chosen.values()].some((p) => this.index.satisfies(p, r.dep));
       case 'and':
-        return r.args.every(installed);
+        return r.args.every((a) => this.installed(a));
       case 'or':
-        return r.args.some(installed);
+        return r.args.some((a) => this.installed(a));
       case 'with':
-        return [...chosen.values()].some((p) => r.args.every((a) => a.op === 'atom' && satisfies(p, a.dep)));
       case 'without':
-        return [...chosen.values()].some((p) => r.args[0]!.op === 'atom' && satisfies(p, r.args[0].dep) && !r.args.slice(1).some((a) => a.op === 'atom' && satisfies(p, a.dep)));
+        return [...this.chosen.values()].some((p) => this.index.satisfiesRich(p, r));
       case 'if':
-        return installed(r.cond) ? installed(r.then) : r.else ? installed(r.else) : true;
+        return this.installed(r.cond) ? this.installed(r.then) : r.else ? this.installed(r.else) : true;
       case 'unless':
-        return !installed(r.cond) ? installed(r.then) : r.else ? installed(r.else) : true;
+        return !this.installed(r.cond) ? this.installed(r.then) : r.else ? this.installed(r.else) : true;
     }
-  };
-  const satisfiable = (r: RichDep): boolean => {
+  }
+
+  private satisfiable(r: RichDep): boolean {
     switch (r.op) {
       case 'atom':
-        return implicit(r.dep, null) || pick(r.dep) !== null;
+        return this.index.implicit(r.dep, null) || this.pick(r.dep) !== null;
       case 'and':
-        return r.args.every(satisfiable);
+        return r.args.every((a) => this.satisfiable(a));
       case 'or':
-        return r.args.some(satisfiable);
+        return r.args.some((a) => this.satisfiable(a));
       case 'with':
       case 'without':
-        return withCandidate(r) !== null;
+        return this.withCandidate(r) !== null;
       default:
         return true;
     }
-  };
-  const withCandidate = (r: { op: string; args: RichDep[] }): ResolverPackage | null => {
-    const [first, ...rest] = r.args;
-    if (first?.op !== 'atom' || rest.some((a) => a.op !== 'atom')) return null;
-    const ok = (p: ResolverPackage): boolean =>
-      r.op === 'with' ? rest.every((a) => satisfies(p, (a as { dep: Dep }).dep)) : !rest.some((a) => satisfies(p, (a as { dep: Dep }).dep));
-    const cands = candidates(first.dep).filter(ok);
-    const already = cands.find((p) => chosen.has(p.key));
+  }
+
+  /** One package satisfying every operand of with (the first and none of the rest for without). */
+  private withCandidate(r: Extract<RichDep, { args: RichDep[] }>): ResolverPackage | null {
+    const lead = atomsOf(r)[0];
+    if (!lead) return null;
+    const cands = atomsOf(r.args[0]!)
+      .flatMap((d) => this.index.candidates(d))
+      .filter((p, i, all) => all.indexOf(p) === i && this.index.satisfiesRich(p, r));
+    const already = cands.find((p) => this.chosen.has(p.key));
     if (already) return already;
-    return cands.filter((p) => !chosenNames.has(p.name)).sort(rank(first.dep))[0] ?? null;
-  };
+    return cands.filter((p) => !this.chosenNames.has(p.name)).sort(this.rank(lead))[0] ?? null;
+  }
+
   /** Makes r true by choosing packages; false when it cannot. Conditions are read from the current closure. */
-  const requireRich = (r: RichDep, by: ResolverPackage, text: string): boolean => {
+  private requireRich(r: RichDep, by: ResolverPackage, text: string): boolean {
     switch (r.op) {
       case 'atom':
-        return requireAtom(r.dep, by, text);
+        return this.requireAtom(r.dep, by, text);
       case 'and':
-        return r.args.map((a) => requireRich(a, by, text)).every(Boolean);
+        return r.args.map((a) => this.requireRich(a, by, text)).every(Boolean);
       case 'or': {
-        if (r.args.some(installed)) return true;
-        const first = r.args.find(satisfiable);
-        return first ? requireRich(first, by, text) : false;
+        if (r.args.some((a) => this.installed(a))) return true;
+        const first = r.args.find((a) => this.satisfiable(a));
+        return first ? this.requireRich(first, by, text) : false;
       }
       case 'with':
       case 'without': {
-        const p = withCandidate(r);
+        const p = this.withCandidate(r);
         if (!p) return false;
-        choose(p, `${who(by)}: ${text}`);
+        this.choose(p, `${who(by)}: ${text}`);
         return true;
       }
       case 'if':
-        return installed(r.cond) ? requireRich(r.then, by, text) : r.else ? requireRich(r.else, by, text) : true;
+        return this.installed(r.cond) ? this.requireRich(r.then, by, text) : r.else ? this.requireRich(r.else, by, text) : true;
       case 'unless':
-        return !installed(r.cond) ? requireRich(r.then, by, text) : r.else ? requireRich(r.else, by, text) : true;
+        return !this.installed(r.cond) ? this.requireRich(r.then, by, text) : r.else ? this.requireRich(r.else, by, text) : true;
     }
-  };
+  }
 
-  const requireEntry = (e: DepEntry, by: ResolverPackage): void => {
-    const text = entryText(e, format);
-    if (isAnyOf(e)) {
-      // deb alternatives: one already chosen, else the first that can be had
-      if (e.anyOf.some((a) => candidates(a).some((p) => chosen.has(p.key)))) {
-        const a = e.anyOf.find((x) => candidates(x).some((p) => chosen.has(p.key)))!;
-        requireAtom(a, by, text);
-        return;
+  /**
+   * The packages in the closure, other than `self`, that make the rich
+   * conflict r true, or null when it is not. A conflict holds only where
+   * packages make it so, as rpm reads one: (a unless b) is a and not b,
+   * and if or unless without else is false when its branch is not taken.
+   */
+  conflictHits(r: RichDep, self: ResolverPackage): ResolverPackage[] | null {
+    const union = (parts: (ResolverPackage[] | null)[]): ResolverPackage[] => [...new Set(parts.flatMap((x) => x ?? []))];
+    switch (r.op) {
+      case 'atom': {
+        const hits = [...this.chosen.values()].filter((q) => q !== self && this.index.satisfies(q, r.dep));
+        return hits.length ? hits : null;
       }
-      for (const a of e.anyOf) if (requireAtom(a, by, text)) return;
-      missing.push({ requirement: text, neededBy: who(by) });
-      return;
-    }
-    if (format === 'rpm' && e.name.startsWith('(')) {
-      let rich: RichDep;
-      try {
-        rich = parseRichDep(e.name);
-      } catch {
-        missing.push({ requirement: text, neededBy: who(by) });
-        return;
+      case 'and': {
+        const parts = r.args.map((a) => this.conflictHits(a, self));
+        return parts.every((x) => x !== null) ? union(parts) : null;
       }
-      deferredRich.push({ rich, text, by });
-      return;
+      case 'or': {
+        const parts = r.args.map((a) => this.conflictHits(a, self));
+        return parts.some((x) => x !== null) ? union(parts) : null;
+      }
+      case 'with':
+      case 'without': {
+        const hits = [...this.chosen.values()].filter((q) => q !== self && this.index.satisfiesRich(q, r));
+        return hits.length ? hits : null;
+      }
+      case 'if':
+        return this.installed(r.cond) ? this.conflictHits(r.then, self) : r.else ? this.conflictHits(r.else, self) : null;
+      case 'unless':
+        return !this.installed(r.cond) ? this.conflictHits(r.then, self) : r.else ? this.conflictHits(r.else, self) : null;
     }
-    if (!requireAtom(e, by, text)) missing.push({ requirement: text, neededBy: who(by) });
-  };
-
-  const drain = (): void => {
-    while (queue.length) {
-      const p = queue.shift()!;
-      for (const e of [...p.preDepends, ...p.requires]) requireEntry(e, p);
-    }
-  };
-
-  for (const spec of roots) {
-    const d = parseRootSpec(spec);
-    const text = depText(d, format);
-    if (!requireAtom(d, null, text)) missing.push({ requirement: text, neededBy: '<root>' });
   }
-  drain();
-  // rich deps see the closure of plain deps; repeat until choosing stops changing it
-  const richFailed = new Map<string, MissingRequirement>();
-  for (let round = 0; round < 64; round++) {
-    const before = chosen.size;
-    richFailed.clear();
-    for (const r of deferredRich) if (!requireRich(r.rich, r.by, r.text)) richFailed.set(`${r.text}\0${who(r.by)}`, { requirement: r.text, neededBy: who(r.by) });
-    drain();
-    if (chosen.size === before) break;
-  }
-  missing.push(...richFailed.values());
+}
 
-  if (missing.length) {
-    const uniq = [...new Map(missing.map((m) => [`${m.requirement}\0${m.neededBy}`, m])).values()];
-    throw new WeldError(
-      'notfound',
-      'E_UNRESOLVED',
-      `Cannot resolve ${uniq.length} requirement${uniq.length === 1 ? '' : 's'}: ${uniq.map((m) => `${m.requirement} (needed by ${m.neededBy})`).join(', ')}`,
-      { missing: uniq },
-    );
+/** The parsed form the store keeps beside a rich dependency; parsed here only for entries written without it. */
+function richOf(d: Dep): RichDep | null {
+  if (d.rich) return d.rich;
+  try {
+    return parseRichDep(d.name);
+  } catch {
+    return null;
   }
-  const packages = [...chosen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
 
-  const ignore = new Set(opts.ignoreConflicts ?? []);
+function atomsOf(r: RichDep): Dep[] {
+  switch (r.op) {
+    case 'atom':
+      return [r.dep];
+    case 'if':
+    case 'unless':
+      return [...atomsOf(r.then), ...atomsOf(r.cond), ...(r.else ? atomsOf(r.else) : [])];
+    default:
+      return r.args.flatMap(atomsOf);
+  }
+}
+
+const who = (by: ResolverPackage | null): string => (by ? packageLabel(by) : '<root>');
+
+const byNameKey = (a: ResolverPackage, b: ResolverPackage): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** Report: every requirement that could not be had, in one error. */
+function reportMissing(missing: MissingRequirement[]): void {
+  if (!missing.length) return;
+  const uniq = [...new Map(missing.map((m) => [`${m.requirement}\0${m.neededBy}`, m])).values()];
+  throw new WeldError(
+    'notfound',
+    'E_UNRESOLVED',
+    `Cannot resolve ${uniq.length} requirement${uniq.length === 1 ? '' : 's'}: ${uniq.map((m) => `${m.requirement} (needed by ${m.neededBy})`).join(', ')}`,
+    { missing: uniq },
+  );
+}
+
+/** Conflicts: each package's declared Conflicts (deb: and Breaks; rpm: and Obsoletes) against the rest of the closure. */
+function findConflicts(packages: ResolverPackage[], closure: Closure, index: CandidateIndex, ignoreConflicts: string[]): PackageConflict[] {
+  const format = index.format;
+  const ignore = new Set(ignoreConflicts);
   const clashes: PackageConflict[] = [];
   for (const p of packages) {
     if (ignore.has(p.name)) continue;
@@ -415,28 +494,41 @@ export function resolve(universe: ResolverPackage[], roots: string[], opts: Reso
       ['obsoletes', format === 'rpm' ? (p.obsoletes ?? []) : []],
     ];
     for (const [kind, entries] of declared)
-      for (const e of entries)
+      for (const e of entries) {
+        if (format === 'rpm' && !isAnyOf(e) && isRichName(e.name)) {
+          // a rich dependency that does not parse conflicts with nothing, as before it was read
+          const rich = richOf(e);
+          const hits = rich ? closure.conflictHits(rich, p) : null;
+          for (const q of (hits ?? []).sort(byNameKey)) clashes.push({ pkg: packageLabel(p), kind, dep: e.name, with: packageLabel(q) });
+          continue;
+        }
         for (const d of isAnyOf(e) ? e.anyOf : [e]) {
           // a package never clashes with itself: Debian lets one conflict with a virtual name it provides
           // rpm Obsoletes match package names (and versions) only, never Provides
           // only packages that could match by name or Provides are compared (candidates() is the universe's index)
-          const named = candidates(d)
-            .filter((q) => q !== p && chosen.has(q.key))
-            .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+          const named = index
+            .candidates(d)
+            .filter((q) => q !== p && closure.has(q))
+            .sort(byNameKey);
           const hits = kind === 'obsoletes' ? named.filter((q) => q.name === d.name && rpmSatisfies({ name: q.name, op: '=', evr: rpmEVRText(q) }, d)) : named;
           for (const q of hits) clashes.push({ pkg: packageLabel(p), kind, dep: depText(d, format), with: packageLabel(q) });
         }
+      }
   }
-  if (clashes.length) {
-    throw new WeldError(
-      'conflict',
-      'E_PACKAGE_CONFLICT',
-      `Cannot link: ${clashes.length} package conflict${clashes.length === 1 ? '' : 's'} in the closure: ${clashes.map((c) => `${c.pkg} ${c.kind === 'obsoletes' ? 'obsoletes' : c.kind === 'breaks' ? 'breaks' : 'conflicts with'} ${c.dep}, which ${c.with} satisfies`).join('; ')} (drop one from the variant, pick another provider with [prefer], or list the declaring package in ignore-conflicts)`,
-      { conflicts: clashes },
-    );
-  }
-  return { packages, chosenBy };
+  return clashes;
 }
+
+function reportConflicts(clashes: PackageConflict[]): void {
+  if (!clashes.length) return;
+  throw new WeldError(
+    'conflict',
+    'E_PACKAGE_CONFLICT',
+    `Cannot link: ${clashes.length} package conflict${clashes.length === 1 ? '' : 's'} in the closure: ${clashes.map((c) => `${c.pkg} ${c.kind === 'obsoletes' ? 'obsoletes' : c.kind === 'breaks' ? 'breaks' : 'conflicts with'} ${c.dep}, which ${c.with} satisfies`).join('; ')} (drop one from the variant, pick another provider with [prefer], or list the declaring package in ignore-conflicts)`,
+    { conflicts: clashes },
+  );
+}
+
+const provideAtoms = (p: ResolverPackage): Dep[] => p.provides.flatMap((pr) => (isAnyOf(pr) ? pr.anyOf : [pr]));
 
 /** "foo:any" → ["foo", "any"] (deb multiarch qualifiers). */
 function splitArchQualifier(name: string): [string, string | null] {
@@ -444,4 +536,3 @@ function splitArchQualifier(name: string): [string, string | null] {
   return i < 0 ? [name, null] : [name.slice(0, i), name.slice(i + 1)];
 }
 
-export { DEB_OPS, RPM_OPS };

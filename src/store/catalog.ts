@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Packr } from 'msgpackr';
 import type { Action, DepEntry, FileEntry, PackageFormat, PackageMeta, Scriptlet } from '../model.js';
-import { parseRichDep } from '../formats/rpm/richdep.js';
+import { isRichName, parseRichDep } from '../formats/rpm/richdep.js';
 import { WeldError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
@@ -347,6 +347,18 @@ export class Catalog {
   }
 }
 
+/** The resolver reads rich dependencies parsed once, here; one that does not parse stays raw (and unresolvable). */
+function withRich(deps: DepEntry[]): DepEntry[] {
+  return deps.map((d) => {
+    if ('anyOf' in d || !isRichName(d.name)) return d;
+    try {
+      return { ...d, rich: parseRichDep(d.name) };
+    } catch {
+      return d;
+    }
+  });
+}
+
 /** rpm rich/boolean dependencies are kept as written and, parsed, as JSON beside them. */
 function richJson(name: string): string | null {
   if (!name.startsWith('(')) return null;
@@ -360,9 +372,9 @@ function richJson(name: string): string | null {
 function resolverEntry(h: StoredHeader, files: () => FileEntry[]): ResolverEntry {
   return {
     provides: h.provides,
-    requires: h.requires,
+    requires: withRich(h.requires),
     preDepends: h.preDepends,
-    conflicts: h.conflicts,
+    conflicts: withRich(h.conflicts),
     breaks: h.breaks ?? [],
     obsoletes: h.obsoletes ?? [],
     files: h.format === 'rpm' ? files().map((f) => f.path) : [],
