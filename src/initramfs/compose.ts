@@ -94,7 +94,7 @@ const kernelDep = (e: DepEntry) => atoms(e).some((a) => /^linux-image|^kernel/.t
  * metapackage naming linux-image-<release>-amd64. No release is hard-coded.
  * The resolver chooses each link of the chain, over the kernel-named Depends only.
  */
-export function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: KernelInfo; tree: FileEntry[] } {
+function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: KernelInfo; tree: FileEntry[] } {
   if (!v.kernel) throw usageError(`Variant ${v.name} names no kernel package (set kernel = "linux-image-amd64" or similar)`);
   const chain = u.packages.map((p) => ({ ...p, requires: p.requires.filter(kernelDep), preDepends: p.preDepends.filter(kernelDep) }));
   let closure: ResolverPackage[];

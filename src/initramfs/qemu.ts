@@ -27,7 +27,7 @@ export interface BootResult {
   marks: Record<string, number>;
 }
 
-export function qemuArgs(o: BootOptions): string[] {
+function qemuArgs(o: BootOptions): string[] {
   return [
     '-machine', 'accel=tcg', '-cpu', 'max', '-m', String(o.memoryMiB ?? 512),
     '-nographic', '-no-reboot', '-monitor', 'none',

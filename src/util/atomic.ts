@@ -25,7 +25,7 @@ let seq = 0;
 const prefixOf = (file: string) => `.${path.basename(file)}.weld-`;
 
 /** A fresh temp path beside `file`, unique within this process. */
-export function tempBeside(file: string): string {
+function tempBeside(file: string): string {
   const abs = path.resolve(file);
   const n = seq++;
   return path.join(path.dirname(abs), `${prefixOf(abs)}${process.pid}${n ? `.${n}` : ''}`);
@@ -63,7 +63,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string, o: Atom
 }
 
 /** Runs `body` on the temp file's descriptor, then puts the file in place; on any failure the temp goes. */
-export function withAtomicFileSync<T>(file: string, body: (fd: number, tmp: string) => T, o: AtomicOptions = {}): T {
+function withAtomicFileSync<T>(file: string, body: (fd: number, tmp: string) => T, o: AtomicOptions = {}): T {
   const tmp = tempBeside(file);
   let fd: number;
   try {

@@ -40,7 +40,7 @@ const DEFAULT_MAX = 64 * 1024 * 1024;
 const ok = (r: ToolResult) => !r.error && r.status === 0;
 
 /** Last `lines` non-empty lines of a tool's stderr, joined on one line. */
-export function stderrTail(stderr: string, lines = 3): string {
+function stderrTail(stderr: string, lines = 3): string {
   return stderr.trim().split('\n').filter(Boolean).slice(-lines).join(' | ');
 }
 

@@ -4,7 +4,7 @@
  * dpkg treats an empty version as earlier than any other, except in the
  * `-nl` ("not later") operators, where it is later (dpkg(1)).
  */
-import type { Tri, Val } from './eval.js';
+import type { Tri, Val } from './values.js';
 
 const OPS: Record<string, string> = {
   lt: 'lt', '<<': 'lt', '<': 'le', le: 'le', '<=': 'le', eq: 'eq', '=': 'eq', ne: 'ne',
