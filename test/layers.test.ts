@@ -39,14 +39,14 @@ const ALLOWED: string[] = [
   'linker/output/copy.ts → views/cache.ts: linker imports rooms',
 ];
 
-export interface Import {
+interface Import {
   /** the specifier, or null when it is computed (`import(name)`) */
   spec: string | null;
   line: number;
 }
 
 /** Every module specifier a TypeScript source names, in any import form. */
-export function importsOf(fileName: string, text: string): Import[] {
+function importsOf(fileName: string, text: string): Import[] {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const out: Import[] = [];
   const add = (node: ts.Node, e: ts.Expression | undefined) => {
@@ -73,7 +73,7 @@ function layerOf(rel: string): number | 'ground' | null {
   return i < 0 ? null : i;
 }
 
-export interface Edge {
+interface Edge {
   /** importing module, relative to src/ */
   from: string;
   /** the specifier as written (null: computed) */
@@ -81,7 +81,7 @@ export interface Edge {
 }
 
 /** Each edge that breaks the layering, as one line of text. Bare specifiers (node:fs, packages) are not modules of src/. */
-export function violations(edges: Edge[]): string[] {
+function violations(edges: Edge[]): string[] {
   const out: string[] = [];
   for (const { from, spec } of edges) {
     const fromLayer = layerOf(from);
