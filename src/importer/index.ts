@@ -7,7 +7,7 @@ import { WeldError, formatError, isWeldError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { nevra } from '../store/store.js';
 import type { WriteStats } from '../store/objects.js';
-import { ioError } from '../store/objects.js';
+import { ioError } from '../util/io.js';
 
 export type PackageKind = 'rpm' | 'srpm' | 'deb';
 

@@ -6,19 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { WeldError } from '../errors.js';
+import { ioError, processAlive } from './io.js';
 
 export interface AtomicOptions {
   /** fsync the data before the rename (durable across a crash, slower) */
   fsync?: boolean;
   mode?: number;
-}
-
-/** An io error naming the file, with ENOSPC in words. */
-export function ioError(message: string, e: unknown): WeldError {
-  const err = e as NodeJS.ErrnoException;
-  return new WeldError('io', `E_IO_${err.code ?? 'UNKNOWN'}`, `${message}: ${err.code === 'ENOSPC' ? 'no space left on device' : err.message}`, {
-    errno: err.code,
-  });
 }
 
 let seq = 0;
@@ -29,15 +22,6 @@ function tempBeside(file: string): string {
   const abs = path.resolve(file);
   const n = seq++;
   return path.join(path.dirname(abs), `${prefixOf(abs)}${process.pid}${n ? `.${n}` : ''}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Removes temps beside `file` left by processes that died mid-write. */
