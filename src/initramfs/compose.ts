@@ -14,7 +14,7 @@ import type { Variant } from '../linker/variant.js';
 import { nevra } from '../store/store.js';
 import { WeldError, isWeldError, notFound, usageError } from '../errors.js';
 import { readElfDynamic } from '../linker/ldcache.js';
-import { packageLabel, resolve, type ResolverPackage } from '../linker/resolve.js';
+import { packageLabel, parseRootSpec, resolve, type ResolverPackage } from '../linker/resolve.js';
 import { decompress, type Compressor } from '../importer/decompress.js';
 import { resolveLinkTarget } from '../util/safepath.js';
 import { concatBytes } from '../util/bytes.js';
@@ -111,7 +111,8 @@ function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: K
   }
   // nearest the root first: breadth-first over the chosen packages' kernel Depends
   const offers = (p: ResolverPackage, name: string) => p.name === name || p.provides.some((pr) => atoms(pr).some((a) => a.name === name));
-  const root = closure.find((p) => offers(p, v.kernel!))!;
+  const rootName = parseRootSpec(v.kernel).name;
+  const root = closure.find((p) => offers(p, rootName))!;
   const seen = new Set<string>([root.key]);
   for (let level = [{ p: root, via: [root.name] }]; level.length; ) {
     for (const { p, via } of level) {
@@ -121,7 +122,6 @@ function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: K
     }
     level = level.flatMap(({ p, via }) =>
       [...p.preDepends, ...p.requires]
-        .filter(kernelDep)
         .flatMap((e) => closure.filter((q) => !seen.has(q.key) && atoms(e).some((a) => offers(q, a.name))))
         .filter((q) => !seen.has(q.key) && seen.add(q.key))
         .map((q) => ({ p: q, via: [...via, q.name] })),
