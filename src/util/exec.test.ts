@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isWeldError } from '../errors.js';
 import { hasTool, pipeTool, runTool, runToolAsync, startTool } from './exec.js';
@@ -29,6 +32,17 @@ describe('runTool', () => {
   it('caps the output', async () => {
     const e = (await caught(() => runTool(['head', '-c', '100000', '/dev/zero'], { maxOutput: 1000 }))) as Error;
     expect(e.message).toMatch(/head output exceeds the cap/);
+  });
+  it('writes stdout into a descriptor', () => {
+    const file = path.join(os.tmpdir(), `weld-exec-${process.pid}`);
+    const fd = fs.openSync(file, 'w');
+    try {
+      runTool(['echo', 'into the file'], { stdout: fd });
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe('into the file\n');
+    fs.rmSync(file);
   });
   it('returns a failure unchecked when asked', () => {
     expect(runTool(['false'], { check: false }).status).toBe(1);

@@ -6,7 +6,8 @@
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { WeldError } from '../errors.js';
 
-export type Stream = 'pipe' | 'ignore' | 'inherit';
+/** where a child's stream goes: captured, dropped, shared with weld, or an open descriptor (a file being written) */
+export type Stream = 'pipe' | 'ignore' | 'inherit' | number;
 
 export interface ToolOptions {
   /** bytes for the tool's stdin (stdin is /dev/null without it) */
