@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { args, io, json, storeOption, humanBytes } from './util.js';
 import { storeDir } from '../store/location.js';
 import { usageError } from '../errors.js';
-import { ioError } from '../store/objects.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export const help = `weld initramfs --variant NAME|FILE [-o FILE] [--kernel FILE] [--report FILE] [--store DIR]
   Composes a gzip newc initramfs from the store: static busybox, the kernel
@@ -48,12 +47,5 @@ export async function run(argv: string[]): Promise<number> {
 
 function writeFile(file: string | undefined, data: Uint8Array): void {
   if (!file || file === '-') return void fs.writeSync(1, data);
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.weld-${process.pid}`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw ioError(`Cannot write ${file}`, e);
-  }
+  writeFileAtomic(file, data);
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
 import { args, io, storeOption } from './util.js';
 import { WeldError, conflict, isWeldError, usageError } from '../errors.js';
+import { runTool, startTool } from '../util/exec.js';
 
 export const help = `weld mount [--variant NAME|FILE] [--lock FILE] [--pkg NAME]... [--daemon] [--store DIR] MOUNTPOINT
   Serves the linked tree read-only over FUSE, straight from the store's
@@ -59,7 +59,7 @@ async function serve(
   const nodes = nodesOfManifest(manifest);
 
   const fd = fs.openSync('/dev/fuse', 'r+');
-  const m = spawnSync(helper, ['fusemount', mp], { stdio: ['ignore', 'inherit', 'pipe', fd], encoding: 'utf8' });
+  const m = runTool([helper, 'fusemount', mp], { stdout: 'inherit', fds: [fd], check: false });
   if (m.status !== 0) {
     fs.closeSync(fd);
     throw new WeldError('tool', 'E_MOUNT', (m.stderr || `Cannot mount on ${mp}`).trim().replace(/^weld: /, ''), { mountPoint: mp });
@@ -71,7 +71,7 @@ async function serve(
     if (stopping) return;
     stopping = true;
     // lazy: the mount goes now, the connection ends when the last open file closes
-    spawnSync(helper, ['umount', mp], { stdio: 'ignore' });
+    runTool([helper, 'umount', mp], { check: false });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -103,7 +103,7 @@ async function replaceStale(mp: string, helper: string, verbose: boolean): Promi
     alive = (e as NodeJS.ErrnoException).code !== 'ENOTCONN';
   }
   if (alive) throw conflict(`${mp} is already served by a running weld mount; weld umount ${mp} first`, { mountPoint: mp });
-  for (let i = 0; i < here.length; i++) spawnSync(helper, ['umount', mp], { stdio: 'ignore' });
+  for (let i = 0; i < here.length; i++) runTool([helper, 'umount', mp], { check: false });
   if (mountsAt(mp).length) throw new WeldError('io', 'E_STALE', `Cannot remove the stale weld mount on ${mp}`, { mountPoint: mp });
   if (verbose) io.err(`weld: replaced a stale weld mount on ${mp}\n`);
 }
@@ -111,7 +111,7 @@ async function replaceStale(mp: string, helper: string, verbose: boolean): Promi
 /** Restarts this command detached and returns once it reports the view mounted. */
 async function daemonize(argv: string[]): Promise<number> {
   const main = process.argv[1]!;
-  const child = spawn(process.execPath, [main, 'mount', ...argv], {
+  const { child } = startTool([process.execPath, main, 'mount', ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
     env: { ...process.env, [READY_FD_ENV]: '3' },

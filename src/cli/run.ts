@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { args, io, storeOption } from './util.js';
@@ -11,6 +10,7 @@ import { storeDir } from '../store/location.js';
 import { BASE_MOUNTPOINTS } from '../views/tree.js';
 import { prepareView, cacheRoot } from '../views/cache.js';
 import { helperPath } from '../views/native.js';
+import { startTool } from '../util/exec.js';
 
 export const help = `weld run [--variant NAME|FILE] [--lock FILE] [--pkg NAME]... [--bind HOST:GUEST[:ro]]...
          [--fuse] [--verbose] [--timing] [--store DIR] -- CMD [ARG...]
@@ -95,7 +95,7 @@ async function runView(argv: string[]): Promise<number> {
   timing.prepare = Number((performance.now() - t0).toFixed(3));
   const spawnAt = performance.timeOrigin + performance.now();
   // no pipe unless timing is asked for: a stream costs start-up time
-  const child = spawn(helper, hargs, { stdio: values.timing ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit', env });
+  const { child, exit } = startTool([helper, ...hargs], { stdio: values.timing ? ['inherit', 'inherit', 'inherit', 'pipe'] : 'inherit', env });
   let helperTiming = '';
   if (values.timing) {
     child.stdio[3]!.on('data', (d: Buffer) => (helperTiming += d.toString()));
@@ -105,15 +105,13 @@ async function runView(argv: string[]): Promise<number> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   const handlers = signals.map((s) => [s, forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
-  const status = await new Promise<number>((resolve) => {
-    child.on('error', (e) => {
-      io.err(`weld: Cannot start ${helper}: ${e.message}\n`);
-      resolve(125);
-    });
-    child.on('exit', (code, sig) => {
-      resolve(code ?? 128 + (sig ? (osSignals[sig] ?? 0) : 0));
-    });
-  });
+  const status = await exit.then(
+    ({ status: code, signal: sig }) => code ?? 128 + (sig ? (osSignals[sig] ?? 0) : 0),
+    (e: Error) => {
+      io.err(`weld: ${e.message}\n`);
+      return 125;
+    },
+  );
   for (const [s, h] of handlers) process.off(s, h);
   if (values.timing) {
     try {

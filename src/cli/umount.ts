@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { args, io } from './util.js';
-import { WeldError, toolError, usageError } from '../errors.js';
+import { WeldError, usageError } from '../errors.js';
+import { runTool, toolFailure } from '../util/exec.js';
 
 export const help = `weld umount [--lazy] MOUNTPOINT
   Unmounts a view that weld mount serves; the server then exits. --lazy
@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!here.length) throw new WeldError('notfound', 'E_NOT_MOUNTED', `Nothing is mounted on ${mp}`, { mountPoint: mp });
   if (!here.some((m) => m.fsType === 'fuse.weld')) throw new WeldError('conflict', 'E_NOT_WELD', `${mp} is a ${here.at(-1)!.fsType} mount, not a weld view; not touching it`, { mountPoint: mp });
   const argvU = ['umount', ...(values.lazy ? ['-l'] : []), mp];
-  const r = spawnSync(argvU[0]!, argvU.slice(1), { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw toolError(argvU, r.stderr ?? String(r.error), `Cannot unmount ${mp}: ${(r.stderr || String(r.error)).trim()}${/busy/i.test(r.stderr ?? '') ? ' (files are open; --lazy detaches it anyway)' : ''}`);
+  const r = runTool(argvU, { check: false });
+  if (r.error || r.status !== 0) throw toolFailure(r, `Cannot unmount ${mp}${/busy/i.test(r.stderr) ? ' (files are open; --lazy detaches it anyway)' : ''}`);
   return 0;
 }

@@ -8,7 +8,6 @@ import type { TreeNode } from '../model.js';
 import { bug } from '../errors.js';
 import * as P from './protocol.js';
 
-const ENOENT = 2;
 const EIO = 5;
 const EBADF = 9;
 const EINVAL = 22;

@@ -16,7 +16,7 @@ export type FuzzTarget = 'rpm' | 'cpio' | 'deb';
 export const FUZZ_TARGETS: readonly FuzzTarget[] = ['rpm', 'cpio', 'deb'];
 
 /** Small limits, so decompression bombs and huge counts are cheap to reject. */
-export const FUZZ_LIMITS: Limits = {
+const FUZZ_LIMITS: Limits = {
   maxHeaderBytes: 1 << 20,
   maxHeaderEntries: 4096,
   maxPayloadBytes: 16 << 20,
@@ -85,7 +85,7 @@ async function* chunked(input: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /** Loads the reader for a target (lazily: the readers are other modules). */
-export async function loadReader(target: FuzzTarget): Promise<Reader> {
+async function loadReader(target: FuzzTarget): Promise<Reader> {
   switch (target) {
     case 'rpm': {
       const { readRpm } = await import('../importer/rpm.js');

@@ -4,13 +4,13 @@
  *                 [--timeout MS] [--no-corpus] [--in-process]
  * Crashing inputs go to fuzz-crashes/. Exit status 1 when any crash was found.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FUZZ_TARGETS, fuzz, type FuzzTarget } from './fuzz.js';
 import { fuzzIsolated } from './isolated.js';
 import { loadSeeds, seedFiles } from './seeds.js';
+import { runTool } from '../util/exec.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     process.stderr.write(`weld fuzz: unknown target ${values.target} (rpm, cpio, deb, all)\n`);
     return 2;
   }
-  const build = spawnSync('bash', [path.join(ROOT, 'scripts/build-fixtures.sh'), '--no-sparse'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = runTool(['bash', path.join(ROOT, 'scripts/build-fixtures.sh'), '--no-sparse'], { stdout: 'ignore', stderr: 'inherit', check: false });
   if (build.status !== 0) process.stderr.write('weld fuzz: build-fixtures.sh failed; using whatever seeds exist\n');
   const seed = Number(values.seed);
   const iterations = Number(values.iterations);

@@ -1,8 +1,8 @@
 import { PassThrough, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import { spawn, spawnSync } from 'node:child_process';
-import { formatError } from '../errors.js';
+import { formatError, isWeldError } from '../errors.js';
+import { hasTool, pipeTool } from '../util/exec.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,42 +58,15 @@ const TOOLS: Partial<Record<Compressor, string[]>> = {
   bzip2: ['bzip2', '-dc'],
 };
 const SPAWN_THRESHOLD = 256 * 1024;
-const toolOk = new Map<string, boolean>();
-function haveTool(name: string): boolean {
-  let ok = toolOk.get(name);
-  if (ok === undefined) {
-    ok = spawnSync(name, ['--version'], { stdio: 'ignore' }).status === 0;
-    toolOk.set(name, ok);
-  }
-  return ok;
-}
 
+/** A tool that fails on the data is corrupt input, not a broken tool. */
 async function* viaTool(argv: string[], input: AsyncIterable<Uint8Array>, where: string): AsyncGenerator<Uint8Array> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()).length > 4096 && (stderr = stderr.slice(-4096)));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  child.stdin.on('error', () => {}); // EPIPE when the tool stops early on bad data
-  const pump = (async () => {
-    try {
-      for await (const c of input) {
-        if (!child.stdin.write(c)) await new Promise<void>((r) => child.stdin.once('drain', () => r()));
-        if (child.stdin.destroyed) break;
-      }
-    } finally {
-      child.stdin.end();
-    }
-  })();
-  let pumpError: unknown = null;
-  pump.catch((e) => (pumpError = e));
   try {
-    for await (const c of child.stdout) yield c as Buffer;
-    const code = await exited;
-    await pump.catch(() => {});
-    if (pumpError) throw pumpError;
-    if (code !== 0) throw formatError('compression', `Cannot decompress ${where} (${argv[0]}): ${stderr.trim().split('\n').pop() || `exit ${code}`}`, { where });
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    yield* pipeTool(argv, input);
+  } catch (e) {
+    if (!isWeldError(e) || e.kind !== 'tool') throw e;
+    const status = e.data.status as number | null;
+    throw formatError('compression', `Cannot decompress ${where} (${argv[0]}): ${String(e.data.stderr).split(' | ').pop() || `exit ${status}`}`, { where });
   }
 }
 
@@ -141,7 +114,7 @@ export async function* decompress(input: AsyncIterable<Uint8Array>, opts: Decomp
   // Small members (control.tar, small packages) stay in-process: spawning a tool costs ~10 ms.
   const tool = TOOLS[kind];
   let useTool = false;
-  if (tool && haveTool(tool[0]!)) {
+  if (tool && hasTool(tool[0]!)) {
     while (head.length < SPAWN_THRESHOLD) {
       const r = await it.next();
       if (r.done) break;

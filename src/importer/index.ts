@@ -7,12 +7,12 @@ import { WeldError, formatError, isWeldError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { nevra } from '../store/store.js';
 import type { WriteStats } from '../store/objects.js';
-import { ioError } from '../store/objects.js';
+import { ioError } from '../util/io.js';
 
 export type PackageKind = 'rpm' | 'srpm' | 'deb';
 
 /** Sniffs a package file's kind from its first bytes. */
-export function sniffPackage(head: Uint8Array, where: string): PackageKind {
+function sniffPackage(head: Uint8Array, where: string): PackageKind {
   if (head.length >= 8 && head[0] === 0xed && head[1] === 0xab && head[2] === 0xee && head[3] === 0xdb) {
     // lead: type (big-endian u16 at offset 6) 1 = source
     return head[6] === 0 && head[7] === 1 ? 'srpm' : 'rpm';
@@ -37,7 +37,7 @@ function head(file: string, n: number): Buffer {
   }
 }
 
-export async function sha256File(file: string): Promise<string> {
+async function sha256File(file: string): Promise<string> {
   const h = crypto.createHash('sha256');
   for await (const c of readChunks(file)) h.update(c);
   return h.digest('hex');
@@ -197,11 +197,6 @@ export function commitBatch(store: Store, batch: Prepared[]): ImportOutcome[] {
     }
   }
   return batch.map((p) => p.outcome);
-}
-
-/** Imports one package file (prepare + commit). */
-export async function importFile(store: Store, file: string, limits: Limits = DEFAULT_LIMITS): Promise<ImportOutcome> {
-  return commitBatch(store, [await prepareFile(store, file, limits)])[0]!;
 }
 
 export function expandInputs(inputs: string[]): string[] {

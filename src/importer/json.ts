@@ -6,7 +6,7 @@ export function toPackageJson(meta: PackageMeta): PackageJson {
   return { ...rest, files: files.map(fileJson) };
 }
 
-export function fileJson(f: FileEntry): FileJson {
+function fileJson(f: FileEntry): FileJson {
   return {
     path: f.path,
     type: f.type,

@@ -1,20 +1,23 @@
 /**
  * Composes a variant's initramfs from packages in the store: the kernel and
  * its modules from the variant's kernel package, static busybox, dmsetup with
- * its shared-library closure, and the /init script. The I/O shell around the
- * pure pieces (newc, modinfo, modules, init).
+ * its shared-library closure, and the /init script. Packages are chosen by the
+ * linker's resolver, module files unpacked by the importer's decompressor.
+ * The I/O shell around the pure pieces (newc, modinfo, modules, init).
  */
-import { spawnSync } from 'node:child_process';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import type { DepEntry, FileEntry } from '../model.js';
 import type { Store } from '../store/store.js';
 import type { PackageRow } from '../store/catalog.js';
 import type { Variant } from '../linker/variant.js';
 import { nevra } from '../store/store.js';
-import { WeldError, notFound, toolError, usageError } from '../errors.js';
+import { WeldError, isWeldError, notFound, usageError } from '../errors.js';
 import { readElfDynamic } from '../formats/elf/dynamic.js';
-import { dpkgSatisfies, dpkgVercmp } from '../formats/deb/version.js';
+import { packageLabel, parseRootSpec, resolve, type ResolverPackage } from '../linker/resolve.js';
+import { decompress, type Compressor } from '../importer/decompress.js';
 import { resolveLinkTarget } from '../util/safepath.js';
+import { concatBytes } from '../util/bytes.js';
 import { readModinfo, moduleNameFromPath, type Modinfo } from './modinfo.js';
 import { planModules, type ModuleFile, type ModulePlan } from './modules.js';
 import { initScript } from './init.js';
@@ -59,61 +62,76 @@ interface Owned {
   entry: FileEntry;
 }
 
-/** Store packages a variant may use, newest first within a name, so lookups are deterministic. */
-function candidateRows(store: Store, v: Variant): PackageRow[] {
-  const ok = (a: string) => a === v.arch || a === 'all' || a === 'noarch';
-  return store.catalog
-    .listPackages()
-    .filter((r) => r.format === v.format && ok(r.arch))
-    .sort((a, b) => (a.name !== b.name ? (a.name < b.name ? -1 : 1) : a.format === 'deb' ? -dpkgVercmp(debVersion(a), debVersion(b)) : b.id - a.id));
+/** The store's packages of the variant's format as the resolver sees them, with their rows. */
+function universe(store: Store, v: Variant): { packages: ResolverPackage[]; rows: Map<string, PackageRow> } {
+  const index = store.catalog.resolverIndex(v.format);
+  // no Conflicts: they govern the root image, not the few files copied from these packages
+  const packages = index.map(({ row: r, entry: e }) => ({
+    key: String(r.id),
+    format: r.format,
+    name: r.name,
+    epoch: r.epoch,
+    version: r.version,
+    release: r.release,
+    arch: r.arch,
+    provides: e.provides,
+    requires: e.requires,
+    preDepends: e.preDepends,
+    files: e.files,
+  }));
+  return { packages, rows: new Map(index.map(({ row }) => [String(row.id), row])) };
 }
-const debVersion = (r: PackageRow) => `${r.epoch !== null ? r.epoch + ':' : ''}${r.version}${r.release ? '-' + r.release : ''}`;
 
-const isAnyOf = (d: DepEntry): d is { anyOf: { name: string; op: string; evr: string }[] } => 'anyOf' in d;
+const resolveOptions = (v: Variant) => ({ format: v.format, arch: v.arch, prefer: Object.values(v.prefer), ignoreConflicts: v.ignoreConflicts });
+
+const atoms = (e: DepEntry) => ('anyOf' in e ? e.anyOf : [e]);
+/** The kernel chain: a metapackage names the kernel package; its other Depends (kmod, initramfs-tools) are not needed. */
+const kernelDep = (e: DepEntry) => atoms(e).some((a) => /^linux-image|^kernel/.test(a.name));
 
 /**
  * Follows the variant's `kernel` through Depends to the package holding a
  * vmlinuz and a modules directory: Debian's linux-image-amd64 is a
  * metapackage naming linux-image-<release>-amd64. No release is hard-coded.
+ * The resolver chooses each link of the chain, over the kernel-named Depends only.
  */
-export function findKernel(store: Store, v: Variant, rows = candidateRows(store, v)): { info: KernelInfo; tree: FileEntry[] } {
+function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: KernelInfo; tree: FileEntry[] } {
   if (!v.kernel) throw usageError(`Variant ${v.name} names no kernel package (set kernel = "linux-image-amd64" or similar)`);
-  const headers = new Map<number, ReturnType<Store['catalog']['header']>>();
-  const header = (r: PackageRow) => headers.get(r.id) ?? headers.set(r.id, store.catalog.header(r.id)).get(r.id)!;
-  const providers = (d: { name: string; op: string; evr: string }): PackageRow[] =>
-    rows.filter((r) => {
-      if (r.name === d.name) return v.format !== 'deb' || dpkgSatisfies(debVersion(r), d);
-      return header(r).provides.some((p) => (isAnyOf(p) ? p.anyOf : [p]).some((a) => (v.format === 'deb' ? dpkgSatisfies(a, d) : a.name === d.name)));
+  const chain = u.packages.map((p) => ({ ...p, requires: p.requires.filter(kernelDep), preDepends: p.preDepends.filter(kernelDep) }));
+  let closure: ResolverPackage[];
+  try {
+    closure = resolve(chain, [v.kernel], resolveOptions(v)).packages;
+  } catch (e) {
+    if (!isWeldError(e) || e.code !== 'E_UNRESOLVED') throw e;
+    const names = new Map(chain.map((p) => [packageLabel(p), p.name]));
+    const missing = (e.data.missing as { requirement: string; neededBy: string }[]).map((m) => {
+      const name = m.requirement.split(' ')[0]!;
+      return m.neededBy === '<root>' ? name : `${name} (needed by ${names.get(m.neededBy) ?? m.neededBy})`;
     });
-  const missing: string[] = [];
-  const seen = new Set<number>();
-  let frontier: { dep: { name: string; op: string; evr: string }; via: string[] }[] = [{ dep: { name: v.kernel, op: '', evr: '' }, via: [] }];
-  // a metapackage chain is short; depth 3 keeps the walk from loading the whole store
-  for (let depth = 0; depth < 3 && frontier.length; depth++) {
-    const next: typeof frontier = [];
-    for (const { dep, via } of frontier) {
-      const found = providers(dep);
-      if (!found.length) {
-        if (depth === 0 || /^linux-image|^kernel/.test(dep.name)) missing.push(via.length ? `${dep.name} (needed by ${via[via.length - 1]})` : dep.name);
-        continue;
-      }
-      for (const r of found) {
-        if (seen.has(r.id)) continue;
-        seen.add(r.id);
-        const tree = store.catalog.tree(r.id);
-        const k = kernelFiles(tree);
-        if (k) return { info: { package: nevra(r), via: [...via, r.name], release: k.release, vmlinuzPath: k.vmlinuz.path, vmlinuzObject: k.vmlinuz.object }, tree };
-        const h = header(r);
-        for (const e of [...h.preDepends, ...h.requires]) {
-          const alts = isAnyOf(e) ? e.anyOf : [e];
-          for (const a of alts) next.push({ dep: a, via: [...via, r.name] });
-        }
-      }
-    }
-    frontier = next;
+    throw kernelNotFound(v, `the store lacks ${missing.join(', ')}`, missing);
   }
-  const why = missing.length ? `the store lacks ${missing.join(', ')}` : `no package it depends on ships a vmlinuz and /lib/modules`;
-  throw notFound(`Cannot find kernel ${v.kernel} for variant ${v.name}: ${why}. Import the kernel package, e.g. \`apt-get download ${v.kernel}\` and the linux-image-<release> it depends on`, {
+  // nearest the root first: breadth-first over the chosen packages' kernel Depends
+  const offers = (p: ResolverPackage, name: string) => p.name === name || p.provides.some((pr) => atoms(pr).some((a) => a.name === name));
+  const rootName = parseRootSpec(v.kernel).name;
+  const root = closure.find((p) => offers(p, rootName))!;
+  const seen = new Set<string>([root.key]);
+  for (let level = [{ p: root, via: [root.name] }]; level.length; ) {
+    for (const { p, via } of level) {
+      const tree = store.catalog.tree(Number(p.key));
+      const k = kernelFiles(tree);
+      if (k) return { info: { package: nevra(u.rows.get(p.key)!), via, release: k.release, vmlinuzPath: k.vmlinuz.path, vmlinuzObject: k.vmlinuz.object }, tree };
+    }
+    level = level.flatMap(({ p, via }) =>
+      [...p.preDepends, ...p.requires]
+        .flatMap((e) => closure.filter((q) => !seen.has(q.key) && atoms(e).some((a) => offers(q, a.name))))
+        .filter((q) => !seen.has(q.key) && seen.add(q.key))
+        .map((q) => ({ p: q, via: [...via, q.name] })),
+    );
+  }
+  throw kernelNotFound(v, 'no package it depends on ships a vmlinuz and /lib/modules', []);
+}
+
+function kernelNotFound(v: Variant, why: string, missing: string[]): WeldError {
+  return notFound(`Cannot find kernel ${v.kernel} for variant ${v.name}: ${why}. Import the kernel package, e.g. \`apt-get download ${v.kernel}\` and the linux-image-<release> it depends on`, {
     kernel: v.kernel,
     missing,
   });
@@ -133,15 +151,16 @@ function kernelFiles(tree: FileEntry[]): { release: string; vmlinuz: FileEntry }
   return null;
 }
 
-/** Decompresses a module file the way kmod does, by suffix. */
-function moduleBytes(store: Store, f: FileEntry): Uint8Array {
+const MODULE_COMPRESSION: [string, Compressor][] = [['.ko.gz', 'gzip'], ['.ko.xz', 'xz'], ['.ko.zst', 'zstd']];
+
+/** A module file's bytes, decompressed as kmod does by suffix. */
+async function moduleBytes(store: Store, f: FileEntry): Promise<Uint8Array> {
   const raw = store.readObject(f.object);
-  if (f.path.endsWith('.ko')) return raw;
-  if (f.path.endsWith('.gz')) return gunzipSync(raw, { maxOutputLength: MAX_MODULE_BYTES });
-  const tool = f.path.endsWith('.xz') ? ['xz', '-dc'] : ['zstd', '-dcq'];
-  const r = spawnSync(tool[0]!, tool.slice(1), { input: raw, maxBuffer: MAX_MODULE_BYTES });
-  if (r.error || r.status !== 0) throw toolError(tool, r.stderr?.toString() ?? String(r.error), `Cannot decompress kernel module ${f.path}: ${tool[0]} exited ${r.status}`);
-  return r.stdout;
+  const compressor = MODULE_COMPRESSION.find(([suffix]) => f.path.endsWith(suffix))?.[1];
+  if (!compressor) return raw;
+  const parts: Uint8Array[] = [];
+  for await (const c of decompress(Readable.from([raw]), { compressor, maxBytes: MAX_MODULE_BYTES, where: `kernel module ${f.path}` })) parts.push(c);
+  return concatBytes(parts);
 }
 
 function moduleSources(store: Store, tree: FileEntry[], release: string) {
@@ -158,18 +177,18 @@ function moduleSources(store: Store, tree: FileEntry[], release: string) {
     if (n) builtin.add(n);
   }
   const infos = new Map<string, Modinfo>();
-  const info = (name: string) => infos.get(name) ?? infos.set(name, readModinfo(moduleBytes(store, files.get(name)!))).get(name)!;
+  const info = async (name: string) => infos.get(name) ?? infos.set(name, readModinfo(await moduleBytes(store, files.get(name)!))).get(name)!;
   let aliases: Map<string, string[]> | null = null;
   return {
     files,
     sources: {
       builtin,
-      byName: (name: string): ModuleFile | null => (files.has(name) ? { name, path: files.get(name)!.path, info: info(name) } : null),
-      byAlias: (alias: string): string[] => {
+      byName: async (name: string): Promise<ModuleFile | null> => (files.has(name) ? { name, path: files.get(name)!.path, info: await info(name) } : null),
+      byAlias: async (alias: string): Promise<string[]> => {
         // only softdeps ask; building the index reads every module once
         if (!aliases) {
           aliases = new Map();
-          for (const name of files.keys()) for (const a of info(name).get('alias') ?? []) aliases.set(a, [...(aliases.get(a) ?? []), name]);
+          for (const name of files.keys()) for (const a of (await info(name)).get('alias') ?? []) aliases.set(a, [...(aliases.get(a) ?? []), name]);
         }
         return aliases.get(alias) ?? [];
       },
@@ -183,6 +202,16 @@ function pathIndex(store: Store, rows: PackageRow[], want: (p: string) => boolea
   const idx = new Map<string, Owned>();
   for (const row of rows) for (const entry of store.catalog.tree(row.id)) if (want(entry.path) && !idx.has(entry.path)) idx.set(entry.path, { row, entry });
   return idx;
+}
+
+/** The rows of `root`'s package closure, as the linker would resolve it. */
+function closure(u: ReturnType<typeof universe>, v: Variant, root: string, absent: string): PackageRow[] {
+  try {
+    return resolve(u.packages, [root], resolveOptions(v)).packages.map((p) => u.rows.get(p.key)!);
+  } catch (e) {
+    if (isWeldError(e) && e.code === 'E_UNRESOLVED' && (e.data.missing as { neededBy: string }[]).some((m) => m.neededBy === '<root>')) throw notFound(absent);
+    throw e;
+  }
 }
 
 const usrToggle = (p: string) => (p.startsWith('/usr/') ? p.slice(4) : '/usr' + p);
@@ -206,11 +235,11 @@ export async function buildInitramfs(store: Store, v: Variant, opts: InitramfsOp
   if (!v.layout.verity || v.layout.partitions !== 'ddi') {
     throw usageError(`Variant ${v.name} has no verity partition (layout.verity = ${v.layout.verity}, layout.partitions = "${v.layout.partitions}"): weld's initramfs only boots a dm-verity sealed DDI root`, { variant: v.name });
   }
-  const rows = candidateRows(store, v);
-  const { info: kernel, tree: ktree } = findKernel(store, v, rows);
+  const u = universe(store, v);
+  const { info: kernel, tree: ktree } = findKernel(store, v, u);
   const mods = moduleSources(store, ktree, kernel.release);
   if (!mods.files.size) throw notFound(`Kernel package ${kernel.package} ships no modules for ${kernel.release}`);
-  const plan = planModules(opts.modules ?? BOOT_MODULES, mods.sources, `${kernel.package} (${kernel.release})`);
+  const plan = await planModules(opts.modules ?? BOOT_MODULES, mods.sources, `${kernel.package} (${kernel.release})`);
 
   const files: InitramfsResult['files'] = [];
   const entries: NewcEntry[] = [];
@@ -232,8 +261,7 @@ export async function buildInitramfs(store: Store, v: Variant, opts: InitramfsOp
   entries.push({ type: 'char', path: '/dev/console', mode: 0o600, major: 5, minor: 1 });
 
   // static busybox: the shell and every tool /init uses
-  const bbRow = rows.find((r) => r.name === 'busybox-static');
-  if (!bbRow) throw notFound(`The store has no busybox-static package for ${v.arch}: the initramfs needs a static busybox`);
+  const bbRow = closure(u, v, 'busybox-static', `The store has no busybox-static package for ${v.arch}: the initramfs needs a static busybox`).find((r) => r.name === 'busybox-static')!;
   const bb = store.catalog.tree(bbRow.id).find((f) => /^(?:\/usr)?\/bin\/busybox$/.test(f.path) && f.type === 'file' && f.object);
   if (!bb) throw notFound(`Package ${nevra(bbRow)} ships no /bin/busybox`);
   const bbBytes = store.readObject(bb.object);
@@ -242,10 +270,10 @@ export async function buildInitramfs(store: Store, v: Variant, opts: InitramfsOp
   file('/bin/busybox', bbBytes, 0o755, nevra(bbRow));
   entries.push({ type: 'symlink', path: '/bin/sh', target: 'busybox' });
 
-  // dmsetup and its DT_NEEDED closure, resolved against every library the store holds
-  const dmRow = rows.find((r) => r.name === 'dmsetup');
-  if (!dmRow) throw notFound(`The store has no dmsetup package for ${v.arch}: the initramfs needs it to create the verity device`);
-  const libIdx = pathIndex(store, rows, (p) => /^(?:\/usr)?\/(?:lib|lib64|lib32|sbin|bin)\//.test(p));
+  // dmsetup and its DT_NEEDED closure, found in the files of dmsetup's package closure
+  const dmRows = closure(u, v, 'dmsetup', `The store has no dmsetup package for ${v.arch}: the initramfs needs it to create the verity device`);
+  const dmRow = dmRows.find((r) => r.name === 'dmsetup')!;
+  const libIdx = pathIndex(store, dmRows, (p) => /^(?:\/usr)?\/(?:lib|lib64|lib32|sbin|bin)\//.test(p));
   const dm = resolveFile(libIdx, '/sbin/dmsetup');
   if (!dm) throw notFound(`Package ${nevra(dmRow)} ships no /sbin/dmsetup`);
   file('/sbin/dmsetup', store.readObject(dm.entry.object), 0o755, nevra(dm.row));
@@ -276,7 +304,7 @@ export async function buildInitramfs(store: Store, v: Variant, opts: InitramfsOp
   const modFiles: { file: string; optional: boolean }[] = [];
   for (const m of plan.load) {
     const name = `${m.name}.ko`;
-    file(`/lib/modules/${name}`, mods.bytes(m.name), 0o644, kernel.package);
+    file(`/lib/modules/${name}`, await mods.bytes(m.name), 0o644, kernel.package);
     modFiles.push({ file: name, optional: m.optional });
   }
   const init = initScript({ modules: modFiles, verityOptions: v.layout.verityOptions, writable: v.layout.writable, defaultInit: '/sbin/init', libraryPath: LIB_DIR });

@@ -2,7 +2,8 @@
  * Which kernel modules an initramfs carries, and in what order it loads them:
  * the closure of the wanted modules over `depends=` (hard) and `softdep=`
  * (best effort, as modprobe treats them), dependencies first. Built-in modules
- * (modules.builtin) need no file. Pure: module metadata comes from callbacks.
+ * (modules.builtin) need no file. Pure: module metadata comes from callbacks,
+ * which may be async (a compressed module is unpacked to read its modinfo).
  */
 import { notFound } from '../errors.js';
 import { moduleDepends, moduleSoftdeps, normalizeModuleName, type Modinfo } from './modinfo.js';
@@ -17,9 +18,9 @@ export interface ModuleFile {
 
 export interface ModuleSources {
   /** the module file for a normalised name, or null */
-  byName(name: string): ModuleFile | null;
+  byName(name: string): ModuleFile | null | Promise<ModuleFile | null>;
   /** module names declaring `alias=NAME` (softdeps may name an alias, e.g. crc32c) */
-  byAlias(alias: string): string[];
+  byAlias(alias: string): string[] | Promise<string[]>;
   /** normalised names of modules built into the kernel */
   builtin: Set<string>;
 }
@@ -49,23 +50,23 @@ function pickAlias(names: string[]): string | null {
   return sorted.find((n) => n.endsWith('_generic')) ?? sorted[0]!;
 }
 
-export function planModules(wanted: string[], src: ModuleSources, kernel: string): ModulePlan {
+export async function planModules(wanted: string[], src: ModuleSources, kernel: string): Promise<ModulePlan> {
   const load: ModulePlanEntry[] = [];
   const builtin = new Set<string>();
   const unresolved = new Set<string>();
   const done = new Set<string>();
   const active = new Set<string>();
 
-  const visit = (raw: string, optional: boolean, reason: string, chain: string[]): void => {
+  const visit = async (raw: string, optional: boolean, reason: string, chain: string[]): Promise<void> => {
     let name = normalizeModuleName(raw);
     if (src.builtin.has(name)) return void builtin.add(name);
-    let file = src.byName(name);
+    let file = await src.byName(name);
     if (!file && optional) {
-      const alias = pickAlias(src.byAlias(raw));
+      const alias = pickAlias(await src.byAlias(raw));
       if (alias) {
         name = alias;
         if (src.builtin.has(name)) return void builtin.add(name);
-        file = src.byName(name);
+        file = await src.byName(name);
       }
     }
     if (done.has(name) || active.has(name)) return; // a softdep loop: the first visit wins
@@ -76,13 +77,13 @@ export function planModules(wanted: string[], src: ModuleSources, kernel: string
     }
     active.add(name);
     const soft = moduleSoftdeps(file.info);
-    for (const d of soft.pre) visit(d, true, `softdep of ${name}`, [...chain, name]);
-    for (const d of moduleDepends(file.info)) visit(d, optional, `dep of ${name}`, [...chain, name]);
+    for (const d of soft.pre) await visit(d, true, `softdep of ${name}`, [...chain, name]);
+    for (const d of moduleDepends(file.info)) await visit(d, optional, `dep of ${name}`, [...chain, name]);
     active.delete(name);
     done.add(name);
     load.push({ name, path: file.path, optional, reason });
-    for (const d of soft.post) visit(d, true, `softdep of ${name}`, [...chain, name]);
+    for (const d of soft.post) await visit(d, true, `softdep of ${name}`, [...chain, name]);
   };
-  for (const w of wanted) visit(w, false, 'wanted', []);
+  for (const w of wanted) await visit(w, false, 'wanted', []);
   return { load, builtin: [...builtin].sort(), unresolvedSoftdeps: [...unresolved].sort() };
 }

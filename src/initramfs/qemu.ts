@@ -3,7 +3,7 @@
  * console. Every run has a timeout; a hung qemu is killed by its own pid.
  * Used by the boot tests and the boot demonstration, not by weld itself.
  */
-import { spawn } from 'node:child_process';
+import { startTool } from '../util/exec.js';
 
 export interface BootOptions {
   kernel: string;
@@ -27,7 +27,7 @@ export interface BootResult {
   marks: Record<string, number>;
 }
 
-export function qemuArgs(o: BootOptions): string[] {
+function qemuArgs(o: BootOptions): string[] {
   return [
     '-machine', 'accel=tcg', '-cpu', 'max', '-m', String(o.memoryMiB ?? 512),
     '-nographic', '-no-reboot', '-monitor', 'none',
@@ -38,7 +38,7 @@ export function qemuArgs(o: BootOptions): string[] {
 
 export function bootQemu(o: BootOptions, marks: Record<string, RegExp> = {}): Promise<BootResult> {
   const t0 = performance.now();
-  const child = spawn('qemu-system-x86_64', qemuArgs(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, closed } = startTool(['qemu-system-x86_64', ...qemuArgs(o)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const seen: Record<string, number> = {};
   let timedOut = false;
@@ -55,16 +55,9 @@ export function bootQemu(o: BootOptions, marks: Record<string, RegExp> = {}): Pr
     for (const [k, re] of Object.entries(marks)) if (seen[k] === undefined && re.test(log)) seen[k] = Number(now.toFixed(2));
     if (o.until && o.until.test(log)) kill();
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  return new Promise((resolve, reject) => {
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ log: log.replace(/\r/g, ''), exitCode: code, timedOut, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), marks: seen });
-    });
-  });
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  return closed
+    .finally(() => clearTimeout(timer))
+    .then(({ status }) => ({ log: log.replace(/\r/g, ''), exitCode: status, timedOut, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), marks: seen }));
 }

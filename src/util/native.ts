@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { WeldError, toolError } from '../errors.js';
-import { quickHash } from '../views/hash.js';
+import { WeldError } from '../errors.js';
+import { quickHash } from './quickhash.js';
+import { runTool } from './exec.js';
+import { placeAtomic } from './atomic.js';
 
 /**
  * Path of a small native program, compiled on first use with the system C
@@ -19,16 +20,13 @@ export function nativeTool(source: string, name: string, cacheDir: string): stri
   const bin = path.join(dir, `${name}-${quickHash(src)}`);
   if (fs.existsSync(bin)) return bin;
   fs.mkdirSync(dir, { recursive: true });
-  const tmp = `${bin}.tmp.${process.pid}`;
   const cc = process.env.CC || 'cc';
-  const argv = [cc, '-O2', '-Wall', '-Werror', '-o', tmp, source];
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-  if (r.error || r.status !== 0) {
-    fs.rmSync(tmp, { force: true });
-    const e = toolError(argv, r.stderr || String(r.error), `Cannot build ${name} with ${cc}: ${(r.stderr || String(r.error)).trim().split('\n').slice(-2).join(' | ')}`);
-    e.exitCode = 125;
+  try {
+    placeAtomic(bin, (tmp) => runTool([cc, '-O2', '-Wall', '-Werror', '-o', tmp, source], { what: `Cannot build ${name} with ${cc}` }));
+  } catch (e) {
+    // exit 125, as the helper itself would on a failed start
+    if (e instanceof WeldError) e.exitCode = 125;
     throw e;
   }
-  fs.renameSync(tmp, bin);
   return bin;
 }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { WeldError, notFound, usageError } from '../errors.js';
 import type { Manifest } from '../linker/output/manifest.js';
 import type { MountPoint } from './tree.js';
-import { quickHash } from './hash.js';
+import { quickHash } from '../util/quickhash.js';
 import { variantPath } from '../linker/variant.js';
 
 export function cacheRoot(): string {

@@ -10,7 +10,7 @@ export interface MountEntry {
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** Parses mountinfo text (proc(5)): fields 5 (mount point) and, after " - ", fs type and source. */
-export function parseMountinfo(text: string): MountEntry[] {
+function parseMountinfo(text: string): MountEntry[] {
   const out: MountEntry[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;

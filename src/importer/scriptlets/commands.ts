@@ -5,10 +5,10 @@
  * anything (tests, `true`), so the walker can prune branches.
  */
 import type { Action, Guard } from '../../model.js';
-import type { Ctx, Env, Tri, Val } from './eval.js';
+import type { Ctx, Env, Tri, Val } from './values.js';
 import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
-import { evalTest } from './test.js';
+import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
 
 export interface Cmd {
@@ -522,7 +522,7 @@ function cpCmd(c: Cmd, cx: Ctx): Result {
 }
 
 /** The shell's umask lives among its variables under a name no script can spell. */
-export const UMASK_VAR = ' umask';
+const UMASK_VAR = ' umask';
 
 /** Mode of a file made now: 0666 less the umask; undefined for the usual 022, null when the umask is unknown. */
 export function createMode(env: Env): number | undefined | null {

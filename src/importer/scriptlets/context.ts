@@ -1,4 +1,4 @@
-import type { Env, Val } from './eval.js';
+import type { Env, Val } from './values.js';
 
 export interface PhaseContext {
   /** positional parameters; null = unknown */

@@ -9,49 +9,13 @@
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
 import { classifyCommand, createMode, type Cmd } from './commands.js';
-
-/** possible values of a string; null = unknown */
-export type Val = string[] | null;
-/** true = exit status 0 */
-export type Tri = boolean | null;
+import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
 const MAX_CALL_DEPTH = 16;
 const MAX_LOOP_ITEMS = 64;
 /** total simple commands walked; keeps hostile input (loops of calls) bounded */
 const MAX_STEPS = 20000;
-
-export interface Env {
-  vars: Map<string, Val>;
-  /** positional parameters $1..$n */
-  pos: Val[];
-  /** set when $@ is unknown (rpm triggers, `set --` with unknowns) */
-  posUnknown: boolean;
-}
-
-export interface Ctx {
-  out: Action[];
-  funcs: Map<string, Node>;
-  called: Set<string>;
-  callDepth: number;
-  steps: number;
-  /** how the phase was assumed to run, for "branch not taken" notes */
-  assumption: string;
-  phase: string;
-  format: 'rpm' | 'deb';
-  /** directories this script created: chown/chmod on them is a directory action */
-  createdDirs: Set<string>;
-  /** regular files this script created (`: > f`, touch, cp): chown/chmod on them is a file action */
-  createdFiles: Set<string>;
-  /** file tests of the unknown `if` branches being walked: they become the `when` of file actions */
-  guards: Guard[];
-  /** the file test the last `[`/test command could not decide, if it was one */
-  lastTest: Guard | null;
-  /** call depths at which a `return` (not an `exit`) ended the flow */
-  returned: Set<number>;
-  /** functions of sourced libraries known to only print */
-  messageFuncs: Set<string>;
-}
 
 export interface Flow {
   status: Tri;
@@ -146,7 +110,7 @@ function expandParam(p: Extract<Word['parts'][number], { t: 'param' }>, env: Env
 }
 
 /** expands a word into one string value (no field splitting) */
-export function expandJoined(w: Word, env: Env, cx: Ctx): Val {
+function expandJoined(w: Word, env: Env, cx: Ctx): Val {
   let v: Val = [''];
   for (const p of w.parts) {
     if (p.t === 'lit') v = concat(v, [p.v]);
@@ -162,7 +126,7 @@ export function expandJoined(w: Word, env: Env, cx: Ctx): Val {
  * single known value with blanks splits (XCU 2.6.5); "$@" gives one field per
  * positional parameter.
  */
-export function expandFields(w: Word, env: Env, cx: Ctx): Val[] {
+function expandFields(w: Word, env: Env, cx: Ctx): Val[] {
   const only = w.parts.length === 1 ? w.parts[0]! : null;
   if (only?.t === 'param' && (only.name === '@' || (only.name === '*' && !only.quoted)) && only.op === '') {
     return env.posUnknown ? [null] : env.pos.map((p) => p);

@@ -6,7 +6,8 @@
 import type { Action } from '../../model.js';
 import { isWeldError } from '../../errors.js';
 import { parseShell } from './shell.js';
-import { run, type Ctx } from './eval.js';
+import { run } from './eval.js';
+import type { Ctx } from './values.js';
 import { initialEnv, phaseContext } from './context.js';
 import { classifyLua } from './lua.js';
 import { classifyTriggers } from './triggers.js';

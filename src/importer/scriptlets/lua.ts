@@ -4,7 +4,8 @@ import type { Action } from '../../model.js';
  * rpm's embedded Lua scriptlets (`<lua>`). Only straight-line calls that are
  * common in distribution packages are recognised; any other statement makes
  * that line opaque. Control flow is not interpreted: a recognised call
- * inside an `if` still counts.
+ * inside an `if` still counts. posix.symlink is not yet one of them, though a
+ * symlink action (as from a shell `ln -s`) could express it.
  */
 export function classifyLua(body: string, classifyShell: (cmd: string) => Action[]): Action[] {
   const out: Action[] = [];
@@ -27,7 +28,7 @@ export function classifyLua(body: string, classifyShell: (cmd: string) => Action
     } else if ((m = /^posix\.mkdir\s*\(\s*(["'])([^"']+)\1\s*\)$/.exec(line)) && m[2]!.startsWith('/')) {
       out.push({ kind: 'directory', path: m[2]! });
     } else {
-      const what = /^posix\.symlink\b/.test(line) ? 'posix.symlink creates a symlink, which no action models' : 'unknown Lua statement';
+      const what = /^posix\.symlink\b/.test(line) ? 'posix.symlink is not recognised' : 'unknown Lua statement';
       out.push({ kind: 'opaque', text: line, reason: `${what} at ${at}` });
     }
   }

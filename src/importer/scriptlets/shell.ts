@@ -53,7 +53,6 @@ type Tok =
   | { k: 'eof'; line: number; start: number };
 
 const OPS = ['&&', '||', ';;', '<<-', '<<', '>>', '<&', '>&', '<>', '>|', '&>', ';', '&', '|', '(', ')', '<', '>'];
-const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', '{', '}', '!']);
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const FUNC_PARENS = /[ \t]*\([ \t]*\)/y;
 /** recursion cap: hostile scripts must not blow the stack */
@@ -326,7 +325,7 @@ class Lexer {
 }
 
 /** the literal text of a word when it has no expansions and no quotes */
-export function plainWord(w: Word): string | null {
+function plainWord(w: Word): string | null {
   if (w.parts.length === 0) return null;
   let v = '';
   for (const p of w.parts) {

@@ -6,7 +6,7 @@
  */
 import { isWeldError } from '../../errors.js';
 import { dpkgCompareVersions, isDpkgCompareRelation } from '../../formats/deb/version.js';
-import type { Tri, Val } from './eval.js';
+import type { Tri, Val } from './values.js';
 
 export function compareVersionsWithEmpty(a: Val, op: string | null, b: Val): Tri {
   if (a === null || b === null || op === null || !isDpkgCompareRelation(op)) return null;

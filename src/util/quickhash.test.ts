@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quickHash } from './hash.js';
+import { quickHash } from './quickhash.js';
 
 describe('quickHash', () => {
   it('names the same text the same way, as a string or as its UTF-8 bytes', () => {

@@ -4,7 +4,7 @@
  * File tests are unknown, except the "is systemd running" probe, which is
  * false while an image is being built.
  */
-import type { Tri, Val } from './eval.js';
+import type { Tri, Val } from './values.js';
 
 const UNARY_FILE = new Set(['-e', '-f', '-d', '-x', '-L', '-h', '-s', '-r', '-w', '-c', '-b', '-p', '-S', '-g', '-u', '-k', '-O', '-G', '-t', '-a']);
 const BINARY = new Set(['=', '==', '!=', '-eq', '-ne', '-lt', '-le', '-gt', '-ge', '-nt', '-ot', '-ef', '<', '>']);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { evalTest } from './test.js';
+import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
 
 /** the real shell decides; weld must agree whenever its answer is not "unknown" */
