@@ -26,9 +26,7 @@ export function args<O extends Opts>(argv: string[], options: O, allowPositional
 
 export const storeOption = { store: { type: 'string' } } as const;
 
-export function json(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString('hex') : typeof x === 'bigint' ? Number(x) : x), 2) + '\n';
-}
+export { jsonText as json } from '../util/json.js';
 
 export function humanBytes(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
