@@ -10,7 +10,14 @@ import { ioError, processAlive } from '../../store/objects.js';
 import { usageError } from '../../errors.js';
 import { jsonText } from '../../util/json.js';
 import { link, writeLockFile, type LinkResult } from '../link.js';
-import type { ImageReport } from '../image.js';
+import { lockText } from '../lock.js';
+import { spdx } from '../sbom.js';
+import { buildImage, toTreeNodes, type ImageReport } from '../image.js';
+import { objectCopier } from './copy.js';
+import { writeDir } from './dir.js';
+import { emitExtents, objectRanges } from './emit.js';
+import { toManifest } from './manifest.js';
+import { tarExtents } from './tar.js';
 
 export const FORMATS = ['dir', 'tar', 'erofs', 'ddi', 'manifest'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -92,16 +99,12 @@ export async function linkImage(store: Store, o: LinkImageOptions): Promise<Link
   // `layout` (erofs, ddi) is the sealing before the first byte; `write` the rest
   timing.write = Number((ms(t) - (timing.layout ?? 0)).toFixed(3));
   timing.total = ms(t0);
-  if (o.lock && !fs.existsSync(o.lock)) {
-    const { lockText } = await import('../lock.js');
-    writeLockFile(o.lock, lockText(r.lock));
-  }
+  if (o.lock && !fs.existsSync(o.lock)) writeLockFile(o.lock, lockText(r.lock));
   if (o.report) {
     const report = linkReport(r, format, image, timing);
     await placeOutput(o.report, (fd) => void fs.writeSync(fd, jsonText(report)), sync);
   }
   if (o.sbom) {
-    const { spdx } = await import('../sbom.js');
     const doc = spdx(r, image?.rootHash ?? null);
     await placeOutput(o.sbom, (fd) => void fs.writeSync(fd, jsonText(doc)), sync);
   }
@@ -141,22 +144,16 @@ interface WriteImageOptions {
 async function writeImage(store: Store, r: LinkResult, format: Format, o: WriteImageOptions): Promise<ImageReport | null> {
   const objectPath = (id: string) => store.objects.pathOf(id);
   if (format === 'manifest') {
-    const { toManifest } = await import('./manifest.js');
     const text = JSON.stringify(toManifest(r, (d) => store.putBytes(d))) + '\n';
     await placeOutput(o.output, (fd) => void fs.writeSync(fd, text), o.sync);
     return null;
   }
-  const { toTreeNodes } = await import('../image.js');
   if (format === 'dir') {
-    const { writeDir } = await import('./dir.js');
     const res = writeDir(o.output!, toTreeNodes(r), objectPath);
     for (const s of res.skipped) o.warn(`could not create ${s} in the directory`);
     return null;
   }
-  const { emitExtents, objectRanges } = await import('./emit.js');
-  const { objectCopier } = await import('./copy.js');
   if (format === 'tar') {
-    const { tarExtents } = await import('./tar.js');
     const tar = tarExtents(toTreeNodes(r));
     for (const s of tar.skipped) o.warn(`${s} is a socket; tar cannot hold it`);
     await placeOutput(
@@ -173,7 +170,6 @@ async function writeImage(store: Store, r: LinkResult, format: Format, o: WriteI
     );
     return null;
   }
-  const { buildImage } = await import('../image.js');
   let report: ImageReport | null = null;
   await placeOutput(
     o.output,
