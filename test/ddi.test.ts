@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readGpt } from '../src/formats/gpt/index.js';
-import { ddiLayout, ddiPieces, dumpDdi, DPS_X86_64, MIB } from '../src/linker/ddi.js';
+import { ddiLayout, ddiPieces, dumpDdi, DPS_X86_64, MIB } from '../src/formats/ddi/index.js';
 import { bufferReader, deriveUuid, hashData, hashDevice, verify } from '../src/verity/index.js';
 import { has, run } from './helpers/tools.js';
 

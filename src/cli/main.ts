@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { isWeldError } from '../errors.js';
-import { io } from './util.js';
+import { hoistGlobalOptions, io } from './util.js';
 
 type Command = { run: (argv: string[]) => Promise<number>; summary: string };
 
@@ -23,14 +23,14 @@ const COMMANDS: Record<string, { load: () => Promise<{ run: Command['run'] }>; s
 
 const HELP = `weld — image assembly from packages as bricks, not robots
 
-Usage: weld COMMAND [options]
+Usage: weld [--store DIR] [--json] COMMAND [options]
 
 Commands:
 ${Object.entries(COMMANDS)
   .map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`)
   .join('\n')}
 
-Common options:
+Common options (before or after the command):
   --store DIR   the store (default: $WELD_STORE, else $XDG_DATA_HOME/weld)
   --json        machine-readable output on stdout (logs stay on stderr)
   -h, --help    help for a command
@@ -39,7 +39,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const [cmd, ...rest] = hoistGlobalOptions(argv);
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
     io.out(HELP);
     return cmd ? 0 : 2;

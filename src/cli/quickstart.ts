@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { args, io, humanBytes, progress } from './util.js';
 import { storeDir } from '../store/location.js';
-import { WeldError, toolError } from '../errors.js';
+import { WeldError, toolError, usageError } from '../errors.js';
 
 export const help = `weld quickstart [--cache DIR] [--store DIR] [-o root.img] [--variant minimal]
   The main job, end to end: fetch Debian bookworm's minimal package set with
@@ -71,24 +71,31 @@ export async function run(argv: string[]): Promise<number> {
   for (const o of imp.outcomes) if (o.status === 'failed') io.err(`weld: ${o.reason}\n`);
   if (imp.failed) throw new WeldError('format', 'E_IMPORT', `${imp.failed} packages failed to import`);
 
-  // 3. link, 4. verify: through the CLI itself, as a user would run them
-  const weld = (a: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...a], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  // 3. link, 4. verify: in process, through the same functions as weld link and weld verify
+  const { Store } = await import('../store/store.js');
+  const { linkImage } = await import('../linker/output/index.js');
+  const { verifyImage } = await import('../verity/image.js');
   const reportFile = out.replace(/(\.img)?$/, '.report.json');
   const linked = await timed(
     `link --variant ${variant} -o ${out}`,
-    () => {
-      const r = weld(['link', '--variant', variant, '--store', store, '-o', out, '--report', reportFile]);
-      if (r.status !== 0) throw new WeldError('tool', 'E_LINK', `weld link failed: ${r.stderr.trim()}`);
-      return JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { rootHash: string; size: number; packages: unknown[] };
+    async () => {
+      const s = Store.open(store);
+      try {
+        const r = await linkImage(s, { variant, output: out, report: reportFile, warn: (line) => io.err(`weld: warning: ${line}\n`) });
+        if (!r.image?.rootHash) throw usageError(`Cannot quickstart variant ${variant}: it does not seal with verity, so there is no root hash to verify`);
+        return { rootHash: r.image.rootHash, packages: r.link.packages.length };
+      } finally {
+        s.close();
+      }
     },
-    (rep) => `${rep.packages.length} packages, ${humanBytes(fs.statSync(out).size)} image, report in ${reportFile}`,
+    (l) => `${l.packages} packages, ${humanBytes(fs.statSync(out).size)} image, report in ${reportFile}`,
   );
   await timed(
     `verify ${out}`,
-    () => {
-      const r = weld(['verify', out, '--root-hash', linked.rootHash]);
-      if (r.status !== 0) throw new WeldError('tool', 'E_VERIFY', `weld verify failed (exit ${r.status}): ${r.stderr.trim()}`);
-      return r.stderr.trim();
+    async () => {
+      const v = await verifyImage(out, linked.rootHash);
+      if (!v.ok) throw new WeldError('format', 'E_VERIFY', `Cannot verify ${out}: ${v.message}`, {}, v.exitCode);
+      return `${out}: verified ${v.dataBlocks} data blocks against root hash ${linked.rootHash}`;
     },
     (s) => s,
   );

@@ -26,9 +26,7 @@ export function args<O extends Opts>(argv: string[], options: O, allowPositional
 
 export const storeOption = { store: { type: 'string' } } as const;
 
-export function json(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString('hex') : typeof x === 'bigint' ? Number(x) : x), 2) + '\n';
-}
+export { jsonText as json } from '../util/json.js';
 
 export function humanBytes(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -54,4 +52,33 @@ export function progress(label: string, total: number) {
       if (io.isTTY) io.err('\r' + ' '.repeat(100) + '\r');
     },
   };
+}
+
+/** Options every command reads the same way, also accepted before the command (`weld --store DIR import …`). */
+const GLOBAL_VALUED = new Set(['--store']);
+const GLOBAL_FLAGS = new Set(['--json', '-h', '--help']);
+
+/**
+ * Moves global options that precede the command to just after it, as git and
+ * podman accept them: `--store DIR import x` becomes `import --store DIR x`.
+ * Options after the command stay where they are and so win over these.
+ */
+export function hoistGlobalOptions(argv: string[]): string[] {
+  const globals: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') && a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (GLOBAL_FLAGS.has(a)) globals.push(a);
+    else if (GLOBAL_VALUED.has(name) && name !== a) globals.push(a);
+    else if (GLOBAL_VALUED.has(a)) {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('-')) throw usageError(`${a} needs a value: weld ${a} DIR COMMAND`);
+      globals.push(a, v);
+      i++;
+    } else break;
+  }
+  // no command: `weld -h` is help, `weld --store DIR` is a usage error like bare `weld`
+  if (i === argv.length) return globals.some((g) => g === '-h' || g === '--help') ? ['--help'] : [];
+  return [argv[i]!, ...globals, ...argv.slice(i + 1)];
 }

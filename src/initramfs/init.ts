@@ -9,7 +9,7 @@
  * Pure: options in, script text out.
  */
 import { guidToBytes } from '../formats/gpt/guid.js';
-import { DPS_X86_64 } from '../linker/ddi.js';
+import { DPS_X86_64 } from '../formats/ddi/index.js';
 
 export interface InitOptions {
   /** module file names under /lib/modules in load order; optional ones may fail */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWeldError } from '../errors.js';
-import { ddiLayout } from '../linker/ddi.js';
+import { ddiLayout } from '../formats/ddi/index.js';
 import { writeNewc } from './newc.js';
 import { moduleSoftdeps, readModinfo } from './modinfo.js';
 import { planModules, type ModuleSources } from './modules.js';

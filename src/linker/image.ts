@@ -4,8 +4,8 @@ import type { LinkResult } from './link.js';
 import { objectPlacements, encodeErofs, type ErofsImage } from '../formats/erofs/writer.js';
 import type { Layout } from '../formats/erofs/layout.js';
 import fs from 'node:fs';
-import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, treeFromExtents, type SealStats } from '../verity/index.js';
-import { DDI_ROOT_START, ddiLayout, ddiPieces, type DdiLayout } from './ddi.js';
+import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, hashTreeFromExtents, type SealStats } from '../verity/index.js';
+import { DDI_ROOT_START, ddiLayout, ddiPieces, type DdiLayout } from '../formats/ddi/index.js';
 import { shift, type ObjectRange } from './output/emit.js';
 import { bug, usageError } from '../errors.js';
 
@@ -53,7 +53,7 @@ export async function buildImage(
   opts: { saltHex: string; volumeName?: string; onData?: (ranges: ObjectRange[]) => void },
 ): Promise<Image> {
   const uuid = Buffer.from(deriveUuid('erofs', Buffer.from(r.lock.salt, 'hex'), Buffer.from(r.variant.name)).replace(/-/g, ''), 'hex');
-  // file data placement is final once pass 1 is done: a copier can move it while pass 2 runs and the tree is hashed
+  // file data placement is final once pass 1 is done: a copier can move it while pass 2 runs and the hash tree is built
   const dataAt = format === 'ddi' ? DDI_ROOT_START : 0;
   let placed: ObjectRange[] | null = null;
   const onLayout = opts.onData ? (l: Layout) => opts.onData!((placed = objectPlacements(l).map((o) => ({ ...o, offset: o.offset + dataAt })))) : undefined;
@@ -73,7 +73,7 @@ export async function buildImage(
   const grown = new Set<number>();
   const seen = new Set<string>();
   const cached = new Set<string>();
-  const { tree, stats } = await treeFromExtents(erofs.extents, erofs.size, { salt }, {
+  const { hashTree, stats } = await hashTreeFromExtents(erofs.extents, erofs.size, { salt }, {
     // per-object leaves, computed once per (object, salt) and reused by every later link
     leaves: async (o, size) => {
       seen.add(o);
@@ -97,17 +97,17 @@ export async function buildImage(
     read: (o, offset, length) => readRange(store.objects.pathOf(o), offset, length),
   });
   try {
-    store.putPackageLeaves([...grown].sort((x, y) => x - y).map((p) => ({ package: p, salt: opts.saltHex, leaves: packs.get(p)!, digestSize: DIGEST_SIZE[tree.params.algorithm] })));
+    store.putPackageLeaves([...grown].sort((x, y) => x - y).map((p) => ({ package: p, salt: opts.saltHex, leaves: packs.get(p)!, digestSize: DIGEST_SIZE[hashTree.params.algorithm] })));
   } catch {
     // a read-only store still links; the cache is an optimisation
   }
   const seal = { ...stats, objects: seen.size, cachedObjects: cached.size, ms: Number((performance.now() - t0).toFixed(3)) };
-  const vuuid = deriveUuid('verity', salt, tree.rootHash);
-  const sb = superblock({ ...tree.params, uuid: vuuid });
-  const verityBytes = new Uint8Array(tree.params.hashBlockSize + tree.hashArea.length);
+  const vuuid = deriveUuid('verity', salt, hashTree.rootHash);
+  const sb = superblock({ ...hashTree.params, uuid: vuuid });
+  const verityBytes = new Uint8Array(hashTree.params.hashBlockSize + hashTree.hashArea.length);
   verityBytes.set(sb, 0);
-  verityBytes.set(tree.hashArea, tree.params.hashBlockSize);
-  const layout: DdiLayout = ddiLayout({ rootSize: erofs.size, veritySize: verityBytes.length, rootHash: tree.rootHex });
+  verityBytes.set(hashTree.hashArea, hashTree.params.hashBlockSize);
+  const layout: DdiLayout = ddiLayout({ rootSize: erofs.size, veritySize: verityBytes.length, rootHash: hashTree.rootHex });
   if (layout.partitions[0]!.start !== DDI_ROOT_START) throw bug(`root partition at ${layout.partitions[0]!.start}, not ${DDI_ROOT_START}`);
   const extents: Extent[] = [];
   for (const p of ddiPieces(layout)) {
@@ -116,7 +116,7 @@ export async function buildImage(
     else if (p.role === 'root') extents.push(...shift(erofs.extents, p.offset));
     else extents.push({ kind: 'bytes', offset: p.offset, data: verityBytes });
   }
-  const table = verityTable({ params: tree.params, rootHash: tree.rootHex, dataDevice: '/dev/disk/by-partuuid/' + layout.partitions[0]!.uuid, hashDevice: '/dev/disk/by-partuuid/' + layout.partitions[1]!.uuid, hashStartBlock: 1, options: r.variant.layout.verityOptions as never });
+  const table = verityTable({ params: hashTree.params, rootHash: hashTree.rootHex, dataDevice: '/dev/disk/by-partuuid/' + layout.partitions[0]!.uuid, hashDevice: '/dev/disk/by-partuuid/' + layout.partitions[1]!.uuid, hashStartBlock: 1, options: r.variant.layout.verityOptions as never });
   return {
     size: layout.totalSize,
     extents,
@@ -124,7 +124,7 @@ export async function buildImage(
     report: {
       ...base,
       size: layout.totalSize,
-      rootHash: tree.rootHex,
+      rootHash: hashTree.rootHex,
       salt: opts.saltHex,
       hashStartBlock: 1,
       table,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Extent } from '../model.js';
-import { treeFromExtents, type ExtentSource } from './extents.js';
-import { hashData, leafDigests } from './tree.js';
+import { hashTreeFromExtents, type ExtentSource } from './extents.js';
+import { hashData, leafDigests } from './hashtree.js';
 
 const salt = createHash('sha256').update('store salt').digest();
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed * 17 + (i >> 9)) & 0xff);
@@ -31,7 +31,7 @@ function materialize(extents: Extent[], size: number): Uint8Array {
   return img;
 }
 
-describe('treeFromExtents', () => {
+describe('hashTreeFromExtents', () => {
   it('equals hashing the laid-out image, reusing aligned objects and reading only what shares a block', async () => {
     const extents: Extent[] = [
       { kind: 'bytes', offset: 0, data: bytes(1000, 9) },
@@ -44,7 +44,7 @@ describe('treeFromExtents', () => {
     ];
     const size = 40960 + 8192 + 20000;
     const calls: string[] = [];
-    const { tree, stats } = await treeFromExtents(extents, size, { salt }, source(calls));
+    const { hashTree: tree, stats } = await hashTreeFromExtents(extents, size, { salt }, source(calls));
     const direct = await hashData(materialize(extents, size), { salt });
     expect(tree.rootHex).toBe(direct.rootHex);
     expect(tree.hashArea).toEqual(direct.hashArea);
@@ -77,7 +77,7 @@ describe('treeFromExtents', () => {
         }
       }
       const size = at + rnd(10000);
-      const { tree, stats } = await treeFromExtents(extents, size, { salt }, source([]));
+      const { hashTree: tree, stats } = await hashTreeFromExtents(extents, size, { salt }, source([]));
       const direct = await hashData(materialize(extents, size), { salt });
       expect(tree.rootHex, `layout ${iter}`).toBe(direct.rootHex);
       expect(stats.reusedBlocks + stats.zeroBlocks + stats.hashedBlocks).toBe(tree.params.dataBlocks);
@@ -85,7 +85,7 @@ describe('treeFromExtents', () => {
   });
   it('rejects overlapping extents and extents past the end', async () => {
     const calls: string[] = [];
-    await expect(treeFromExtents([{ kind: 'zero', offset: 0, size: 100 }, { kind: 'bytes', offset: 50, data: new Uint8Array(10) }], 4096, { salt }, source(calls))).rejects.toThrow(/overlapping/);
-    await expect(treeFromExtents([{ kind: 'zero', offset: 0, size: 5000 }], 4096, { salt }, source(calls))).rejects.toThrow(/past the image end/);
+    await expect(hashTreeFromExtents([{ kind: 'zero', offset: 0, size: 100 }, { kind: 'bytes', offset: 50, data: new Uint8Array(10) }], 4096, { salt }, source(calls))).rejects.toThrow(/overlapping/);
+    await expect(hashTreeFromExtents([{ kind: 'zero', offset: 0, size: 5000 }], 4096, { salt }, source(calls))).rejects.toThrow(/past the image end/);
   });
 });

@@ -7,7 +7,7 @@
  */
 import type { Extent } from '../model.js';
 import { bug, usageError } from '../errors.js';
-import { HashTree, type TreeOptions, type VerityTree } from './tree.js';
+import { HashTree, type HashTreeOptions, type SealedHashTree } from './hashtree.js';
 import { DEFAULT_BLOCK_SIZE, DIGEST_SIZE } from './format.js';
 
 export interface ExtentSource {
@@ -28,7 +28,7 @@ export interface SealStats {
 const READ_CHUNK = 1 << 20;
 
 /** Builds the tree over an image of `imageSize` bytes (rounded up to whole blocks, zero-filled). */
-export async function treeFromExtents(extents: readonly Extent[], imageSize: number, opts: TreeOptions, src: ExtentSource): Promise<{ tree: VerityTree; stats: SealStats }> {
+export async function hashTreeFromExtents(extents: readonly Extent[], imageSize: number, opts: HashTreeOptions, src: ExtentSource): Promise<{ hashTree: SealedHashTree; stats: SealStats }> {
   const bs = opts.dataBlockSize ?? DEFAULT_BLOCK_SIZE;
   const digestSize = DIGEST_SIZE[opts.algorithm ?? 'sha256'];
   const dataBlocks = Math.ceil(imageSize / bs);
@@ -125,5 +125,5 @@ export async function treeFromExtents(extents: readonly Extent[], imageSize: num
   }
   if (at < dataBlocks * bs) feedZeros(dataBlocks * bs - at);
   if (fill !== 0) throw bug(`seal ended inside a block (${fill} bytes)`);
-  return { tree: tree.finish(), stats };
+  return { hashTree: tree.finish(), stats };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isWeldError } from '../errors.js';
-import { dumpSuperblock, parseSuperblock, SB, superblock, treeGeometry, type SuperblockFields } from './format.js';
+import { dumpSuperblock, parseSuperblock, SB, superblock, hashTreeGeometry, type SuperblockFields } from './format.js';
 
 const fields: SuperblockFields = { algorithm: 'sha256', hashType: 1, dataBlockSize: 4096, hashBlockSize: 4096, dataBlocks: 129, salt: new Uint8Array(32).fill(0xab), uuid: '12345678-1234-1234-1234-123456789abc' };
 
@@ -41,7 +41,7 @@ describe('tree geometry (REFERENCE.md level math)', () => {
     [16384, 2, [128, 1]],
     [16385, 3, [129, 2, 1]],
   ])('%i blocks → %i levels %j', (n, levels, blocks) => {
-    const g = treeGeometry({ ...fields, dataBlocks: n });
+    const g = hashTreeGeometry({ ...fields, dataBlocks: n });
     expect(g.levels).toBe(levels);
     expect(g.levelBlocks).toEqual(blocks);
     // top level first on disk

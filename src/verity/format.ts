@@ -5,7 +5,7 @@
  */
 import { formatError, usageError } from '../errors.js';
 import { Cursor } from '../util/cursor.js';
-import { formatUuid, parseUuid } from './uuid.js';
+import { formatUuid, parseUuid } from '../util/uuid.js';
 
 export type VerityAlgorithm = 'sha1' | 'sha256' | 'sha512';
 /** 0 = Chrome OS original (digest = H(block ‖ salt), packed digests); 1 = default (H(salt ‖ block), power-of-two slots) */
@@ -64,7 +64,7 @@ export function checkParams(p: VerityParams): void {
   if (p.salt.length > MAX_SALT_SIZE) throw usageError(`Cannot use a verity salt of ${p.salt.length} bytes: at most ${MAX_SALT_SIZE}`);
 }
 
-export interface TreeGeometry {
+export interface HashTreeGeometry {
   digestSize: number;
   /** bytes one digest occupies in a hash block: a power of two for type 1, packed for type 0 */
   digestSlot: number;
@@ -81,7 +81,7 @@ export interface TreeGeometry {
 }
 
 /** Level math from cryptsetup VERITY_create_or_verify_hash(). */
-export function treeGeometry(p: VerityParams): TreeGeometry {
+export function hashTreeGeometry(p: VerityParams): HashTreeGeometry {
   checkParams(p);
   const digestSize = DIGEST_SIZE[p.algorithm];
   const perBlockBits = Math.floor(Math.log2(p.hashBlockSize / digestSize));
@@ -103,7 +103,7 @@ export function treeGeometry(p: VerityParams): TreeGeometry {
 
 /** Bytes `veritysetup format` writes to the hash device: superblock block + hash area. */
 export function hashDeviceSize(p: VerityParams): number {
-  return p.hashBlockSize + treeGeometry(p).hashAreaSize;
+  return p.hashBlockSize + hashTreeGeometry(p).hashAreaSize;
 }
 
 /** The 512-byte verity superblock (struct verity_sb). The hash area starts at the next hash-block boundary. */
@@ -161,7 +161,7 @@ export function parseSuperblock(buf: Uint8Array): SuperblockFields {
 
 /** Annotated text form of a superblock, for tests and bug reports. */
 export function dumpSuperblock(f: SuperblockFields): string {
-  const g = treeGeometry(f);
+  const g = hashTreeGeometry(f);
   const hex = Buffer.from(f.salt).toString('hex');
   return [
     `verity superblock (version 1, hash type ${f.hashType})`,

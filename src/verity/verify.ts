@@ -8,7 +8,7 @@
  */
 import { formatError, usageError } from '../errors.js';
 import { BlockHasher } from './digest.js';
-import { parseSuperblock, SUPERBLOCK_SIZE, treeGeometry, type VerityParams } from './format.js';
+import { parseSuperblock, SUPERBLOCK_SIZE, hashTreeGeometry, type VerityParams } from './format.js';
 
 /** Random-access reader; must return exactly `length` bytes. */
 export interface BlockReader {
@@ -65,7 +65,7 @@ export async function verify(data: BlockReader, hash: BlockReader, rootHash: Uin
     areaStart = (Math.floor(hashOffset / params.hashBlockSize) + 1) * params.hashBlockSize;
   }
   const root = typeof rootHash === 'string' ? Uint8Array.from(Buffer.from(rootHash, 'hex')) : rootHash;
-  const g = treeGeometry(params);
+  const g = hashTreeGeometry(params);
   if (root.length !== g.digestSize) throw usageError(`Cannot verify with a ${root.length}-byte root hash: ${params.algorithm} digests are ${g.digestSize} bytes`);
   const hbs = params.hashBlockSize;
   const digest = new Uint8Array(g.digestSize);

@@ -12,19 +12,15 @@
  * which must match exactly, so a hash collision can only cost a rebuild.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { WeldError, notFound, usageError } from '../errors.js';
 import type { Manifest } from '../linker/output/manifest.js';
 import type { MountPoint } from './tree.js';
 import { quickHash } from '../util/quickhash.js';
 import { variantPath } from '../linker/variant.js';
+import { cacheRoot } from '../util/cachedir.js';
 
-export function cacheRoot(): string {
-  if (process.env.WELD_CACHE) return path.resolve(process.env.WELD_CACHE);
-  const xdg = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(xdg, 'weld');
-}
+export { cacheRoot };
 
 export interface ViewSpec {
   storeDir: string;

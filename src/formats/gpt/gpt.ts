@@ -166,17 +166,17 @@ export interface GptRead extends GptDisk {
 }
 
 /** Reads one header and its entries; checks signature, sizes and both CRCs. */
-function readHeader(img: Uint8Array, lba: number, which: string): { h: Omit<GptRead, 'partitions' | 'totalSectors'>; entriesLba: number; entryCount: number; entrySize: number; entriesCrc: number; alternateLba: number } {
-  const c = new Cursor(img, 'gpt', 0);
-  c.seek(lba * SECTOR, `${which} header`);
-  const start = c.pos;
+function readHeader(src: GptSource, lba: number, which: string): { h: Omit<GptRead, 'partitions' | 'totalSectors'>; entriesLba: number; entryCount: number; entrySize: number; entriesCrc: number; alternateLba: number } {
+  const start = lba * SECTOR;
+  const sector = sourceBytes(src, start, SECTOR, `${which} header`);
+  const c = new Cursor(sector, 'gpt', 0, start);
   const sig = new TextDecoder().decode(c.bytes(8, 'signature'));
   if (sig !== SIGNATURE) throw formatError('gpt', `Cannot read GPT ${which} header: bad signature`, { field: 'signature', offset: start });
   c.skip(4, 'revision');
   const size = c.u32le('header_size');
   if (size < HEADER_SIZE || size > SECTOR) throw formatError('gpt', `Cannot read GPT ${which} header: size ${size}`, { field: 'header_size', offset: start + HDR.headerSize });
   const crc = c.u32le('header_crc32');
-  const copy = img.slice(start, start + size);
+  const copy = sector.slice(0, size);
   copy.fill(0, HDR.headerCrc32, HDR.headerCrc32 + 4);
   if (crc32(copy) !== crc) throw formatError('gpt', `Cannot read GPT ${which} header: CRC mismatch`, { field: 'header_crc32', offset: start + HDR.headerCrc32 });
   c.skip(4, 'reserved');
@@ -196,22 +196,46 @@ function readHeader(img: Uint8Array, lba: number, which: string): { h: Omit<GptR
 
 /** Minimal reader for tests and `verify`: the primary table, with the backup checked to agree. */
 export function readGpt(img: Uint8Array): GptRead {
-  if (img.length % SECTOR !== 0) throw formatError('gpt', `Cannot read GPT: image size ${img.length} is not a multiple of ${SECTOR}`, { offset: img.length });
-  const totalSectors = img.length / SECTOR;
-  const mbr = new Cursor(img, 'gpt');
+  return readGptFrom({ size: img.length, read: (offset, length) => img.subarray(offset, offset + length) });
+}
+
+/**
+ * Random access to a disk for `readGptFrom`: `read` may return fewer bytes
+ * at the end. Only the MBR, both headers and both entry arrays are read, so
+ * a disk of any size can be checked without holding it in memory.
+ */
+export interface GptSource {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** Caps what a header may make us read: 128 entries of 128 bytes is the norm, 1 MiB is generous. */
+const MAX_ENTRY_ARRAY = 1 << 20;
+
+function sourceBytes(src: GptSource, offset: number, length: number, field: string): Uint8Array {
+  const b = offset + length <= src.size ? src.read(offset, length) : new Uint8Array(0);
+  if (b.length !== length) throw formatError('gpt', `Cannot read GPT ${field}: ${length} bytes at offset ${offset} are past the end of the ${src.size}-byte disk`, { field, offset });
+  return b;
+}
+
+function entryArrayBytes(src: GptSource, h: { entriesLba: number; entryCount: number; entrySize: number }, field: string): Uint8Array {
+  const length = h.entryCount * h.entrySize;
+  if (length > MAX_ENTRY_ARRAY) throw formatError('gpt', `Cannot read GPT ${field}: ${h.entryCount} entries of ${h.entrySize} bytes exceed limit ${MAX_ENTRY_ARRAY}`, { field, offset: h.entriesLba * SECTOR });
+  return sourceBytes(src, h.entriesLba * SECTOR, length, field);
+}
+
+export function readGptFrom(src: GptSource): GptRead {
+  if (src.size % SECTOR !== 0) throw formatError('gpt', `Cannot read GPT: image size ${src.size} is not a multiple of ${SECTOR}`, { offset: src.size });
+  const totalSectors = src.size / SECTOR;
+  const mbr = new Cursor(sourceBytes(src, 0, SECTOR, 'protective MBR'), 'gpt');
   mbr.seek(446 + 4, 'protective MBR type');
   if (mbr.u8('protective MBR type') !== 0xee) throw formatError('gpt', 'Cannot read GPT: no protective MBR partition', { field: 'mbr', offset: 450 });
-  const primary = readHeader(img, 1, 'primary');
-  const c = new Cursor(img, 'gpt');
-  c.seek(primary.entriesLba * SECTOR, 'partition entries');
-  c.needArray(primary.entryCount, primary.entrySize, 'partition entries');
-  const array = c.bytes(primary.entryCount * primary.entrySize, 'partition entries');
+  const primary = readHeader(src, 1, 'primary');
+  const array = entryArrayBytes(src, primary, 'partition entries');
   if (crc32(array) !== primary.entriesCrc) throw formatError('gpt', 'Cannot read GPT partition entries: CRC mismatch', { field: 'partition_entry_array_crc32', offset: primary.entriesLba * SECTOR });
-  const backup = readHeader(img, primary.alternateLba, 'backup');
+  const backup = readHeader(src, primary.alternateLba, 'backup');
   if (backup.entriesCrc !== primary.entriesCrc || backup.h.diskGuid !== primary.h.diskGuid) throw formatError('gpt', 'Cannot read GPT: backup header disagrees with primary', { offset: primary.alternateLba * SECTOR });
-  const bc = new Cursor(img, 'gpt').seek(backup.entriesLba * SECTOR, 'backup entries');
-  bc.needArray(backup.entryCount, backup.entrySize, 'backup entries');
-  if (crc32(bc.bytes(backup.entryCount * backup.entrySize, 'backup entries')) !== backup.entriesCrc) throw formatError('gpt', 'Cannot read GPT backup entries: CRC mismatch', { offset: backup.entriesLba * SECTOR });
+  if (crc32(entryArrayBytes(src, backup, 'backup entries')) !== backup.entriesCrc) throw formatError('gpt', 'Cannot read GPT backup entries: CRC mismatch', { offset: backup.entriesLba * SECTOR });
   const partitions: GptRead['partitions'] = [];
   const e = new Cursor(array, 'gpt');
   for (let i = 0; i < primary.entryCount; i++) {

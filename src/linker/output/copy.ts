@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Store } from '../../store/store.js';
 import { WeldError } from '../../errors.js';
 import { nativeTool } from '../../util/native.js';
-import { cacheRoot } from '../../views/cache.js';
+import { cacheRoot } from '../../util/cachedir.js';
 import type { Copier } from './emit.js';
 
 const SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/linker/output/native/weld-copy.c');

@@ -5,9 +5,9 @@
  */
 import { bug, usageError } from '../errors.js';
 import { BlockHasher } from './digest.js';
-import { DEFAULT_BLOCK_SIZE, DIGEST_SIZE, superblock, treeGeometry, type TreeGeometry, type VerityAlgorithm, type VerityHashType, type VerityParams } from './format.js';
+import { DEFAULT_BLOCK_SIZE, DIGEST_SIZE, superblock, hashTreeGeometry, type HashTreeGeometry, type VerityAlgorithm, type VerityHashType, type VerityParams } from './format.js';
 
-export interface TreeOptions {
+export interface HashTreeOptions {
   salt: Uint8Array;
   algorithm?: VerityAlgorithm;
   hashType?: VerityHashType;
@@ -21,16 +21,16 @@ export interface TreeOptions {
   dataBlocks?: number;
 }
 
-export interface VerityTree {
+export interface SealedHashTree {
   params: VerityParams;
-  geometry: TreeGeometry;
+  geometry: HashTreeGeometry;
   rootHash: Uint8Array;
   rootHex: string;
   /** the hash area without superblock: top level first, the level over the data last */
   hashArea: Uint8Array;
 }
 
-function withDefaults(o: TreeOptions): Omit<VerityParams, 'dataBlocks'> {
+function withDefaults(o: HashTreeOptions): Omit<VerityParams, 'dataBlocks'> {
   return {
     salt: o.salt,
     algorithm: o.algorithm ?? 'sha256',
@@ -140,7 +140,7 @@ export class HashTree {
   /** the hash area, when leaves are written in place (known block count, dense level 0) */
   private area: Uint8Array | null = null;
 
-  constructor(opts: TreeOptions) {
+  constructor(opts: HashTreeOptions) {
     this.base = withDefaults(opts);
     this.digestSize = DIGEST_SIZE[this.base.algorithm];
     this.expected = opts.dataBlocks;
@@ -148,7 +148,7 @@ export class HashTree {
       this.leaves = new Uint8Array(this.digestSize * 1024);
       return;
     }
-    const g = treeGeometry({ ...this.base, dataBlocks: this.expected });
+    const g = hashTreeGeometry({ ...this.base, dataBlocks: this.expected });
     const hbs = this.base.hashBlockSize;
     if (g.levels > 0 && isDense(g, hbs)) {
       this.area = new Uint8Array(g.hashAreaSize);
@@ -205,10 +205,10 @@ export class HashTree {
   }
 
   /** Lays out the levels and hashes upward. Pure in the leaves fed so far. */
-  finish(): VerityTree {
+  finish(): SealedHashTree {
     if (this.expected !== undefined && this.count !== this.expected) throw usageError(`Cannot finish a verity tree declared with ${this.expected} blocks: ${this.count} were added`);
     const params: VerityParams = { ...this.base, dataBlocks: this.count };
-    const g = treeGeometry(params);
+    const g = hashTreeGeometry(params);
     const hbs = params.hashBlockSize;
     const area = this.area ?? new Uint8Array(g.hashAreaSize);
     const leaves = this.leaves.subarray(0, this.count * this.digestSize);
@@ -233,12 +233,12 @@ export class HashTree {
 }
 
 /** digests fill hash blocks exactly, so packed digests are the level's bytes */
-function isDense(g: TreeGeometry, hbs: number): boolean {
+function isDense(g: HashTreeGeometry, hbs: number): boolean {
   return g.digestSlot === g.digestSize && g.hashPerBlock * g.digestSize === hbs;
 }
 
 /** Writes packed digests into level `level`'s blocks at the format's slot stride. */
-function placeDigests(area: Uint8Array, digests: Uint8Array, g: TreeGeometry, level: number, hbs: number): void {
+function placeDigests(area: Uint8Array, digests: Uint8Array, g: HashTreeGeometry, level: number, hbs: number): void {
   const start = g.levelStart[level]! * hbs;
   const n = digests.length / g.digestSize;
   if (isDense(g, hbs)) {
@@ -252,14 +252,14 @@ function placeDigests(area: Uint8Array, digests: Uint8Array, g: TreeGeometry, le
 }
 
 /** Convenience: hashes data itself (blocks cut from the stream, the last zero-padded). */
-export async function hashData(data: Uint8Array | AsyncIterable<Uint8Array>, opts: TreeOptions): Promise<VerityTree> {
+export async function hashData(data: Uint8Array | AsyncIterable<Uint8Array>, opts: HashTreeOptions): Promise<SealedHashTree> {
   const p = withDefaults(opts);
   const digests = data instanceof Uint8Array ? leafDigests(data, p.salt, p.algorithm, { hashType: p.hashType, blockSize: p.dataBlockSize }) : await leafDigests(data, p.salt, p.algorithm, { hashType: p.hashType, blockSize: p.dataBlockSize });
   return new HashTree(opts).addLeaves(digests).finish();
 }
 
 /** What `veritysetup format` writes to the hash device: superblock, zero pad to a hash block, hash area. */
-export function hashDevice(tree: VerityTree, uuid: string): Uint8Array {
+export function hashDevice(tree: SealedHashTree, uuid: string): Uint8Array {
   const out = new Uint8Array(tree.params.hashBlockSize + tree.hashArea.length);
   out.set(superblock({ ...tree.params, uuid }), 0);
   out.set(tree.hashArea, tree.params.hashBlockSize);

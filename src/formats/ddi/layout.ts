@@ -6,20 +6,11 @@
  * root hash must be known before the first byte goes out: the caller computes
  * it from leaf digests first, then streams `ddiPieces()` in order.
  */
-import { ATTR, dumpGpt, SECTOR, TAIL_BYTES, writeGpt, type GptDisk } from '../formats/gpt/index.js';
-import { hexToGuid } from '../formats/gpt/guid.js';
-import { usageError } from '../errors.js';
-import { deriveUuid } from '../verity/uuid.js';
-
-/** DPS partition type GUIDs for x86-64 */
-export const DPS_X86_64 = {
-  root: '4f68bce3-e8cd-4db1-96e7-fbcaf984b709',
-  rootVerity: '2c7357ed-ebd2-46d9-aec1-23d437ec2bf5',
-  rootVeritySig: '41092b05-9fc8-4523-994f-2def0408b176',
-  usr: '8484680c-9521-48c6-9c11-b0720656f69e',
-  usrVerity: '77ff5f63-e7b6-4633-acf4-1565b864c0e6',
-  esp: 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b',
-} as const;
+import { ATTR, dumpGpt, SECTOR, TAIL_BYTES, writeGpt, type GptDisk, type GptRead } from '../gpt/index.js';
+import { hexToGuid } from '../gpt/guid.js';
+import { usageError } from '../../errors.js';
+import { deriveUuid } from '../../util/uuid.js';
+import { DPS_X86_64 } from './dps.js';
 
 export const MIB = 1024 * 1024;
 const BLOCK = 4096;
@@ -131,4 +122,24 @@ export function dumpDdi(l: DdiLayout): string {
   }
   lines.push(dumpGpt(l.gpt));
   return lines.join('\n');
+}
+
+/** A partition's byte range on the disk. */
+export interface DdiExtent {
+  start: number;
+  size: number;
+}
+
+/**
+ * The root and root-verity partitions of a read GPT, found by DPS type as
+ * systemd-dissect finds them; null when either is missing.
+ */
+export function findDdiPartitions(gpt: GptRead): { root: DdiExtent; verity: DdiExtent } | null {
+  const extent = (type: string): DdiExtent | null => {
+    const p = gpt.partitions.find((q) => q.type === type);
+    return p ? { start: p.firstLba * SECTOR, size: (p.lastLba + 1 - p.firstLba) * SECTOR } : null;
+  };
+  const root = extent(DPS_X86_64.root);
+  const verity = extent(DPS_X86_64.rootVerity);
+  return root && verity ? { root, verity } : null;
 }

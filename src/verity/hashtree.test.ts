@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { HashTree, hashData, leafDigests, zeroBlockDigest } from './tree.js';
+import { HashTree, hashData, leafDigests, zeroBlockDigest } from './hashtree.js';
 
 const salt = createHash('sha256').update('salt').digest();
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7 + (i >> 12)) & 0xff);
