@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { args, io, humanBytes, progress } from './util.js';
 import { storeDir } from '../store/location.js';
-import { WeldError, toolError, usageError } from '../errors.js';
+import { WeldError, usageError } from '../errors.js';
+import { runTool } from '../util/exec.js';
 
 export const help = `weld quickstart [--cache DIR] [--store DIR] [-o root.img] [--variant minimal]
   The main job, end to end: fetch Debian bookworm's minimal package set with
@@ -48,8 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   await timed(
     `fetch ${names.length} Debian bookworm packages into ${cache}`,
     () => {
-      const r = spawnSync('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), cache, ...names], { stdio: ['ignore', 'inherit', 'pipe'] });
-      if (r.status !== 0) throw toolError(['apt-get', 'download'], r.stderr?.toString() ?? '', `Cannot fetch packages with apt-get download: ${r.stderr?.toString().trim().split('\n').pop()}`);
+      runTool(['bash', path.join(ROOT, 'scripts/fetch-debs.sh'), cache, ...names], { stdout: 'inherit', what: 'Cannot fetch packages with apt-get download' });
       return fs.readdirSync(cache).filter((f) => f.endsWith('.deb'));
     },
     (files) => `${files.length} packages, ${humanBytes(files.reduce((n, f) => n + fs.statSync(path.join(cache, f)).size, 0))} cached`,

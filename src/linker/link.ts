@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { FileEntry } from '../model.js';
 import { WeldError, notFound } from '../errors.js';
 import type { Store } from '../store/store.js';
@@ -177,9 +176,4 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   return { variant, packages, tree, nodes, actions: report, lock: newLock, sourceDateEpoch: epoch, stats: { excluded: merged.excluded, shared: merged.shared, resolved: merged.resolved, staleClassifier: packages.filter((p) => (p.link.classifier ?? 1) < CLASSIFIER_VERSION).map((p) => nevra(p.row)) } };
 }
 
-export function writeLockFile(file: string, text: string): void {
-  const tmp = `${file}.tmp.${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
 

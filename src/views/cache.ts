@@ -19,6 +19,7 @@ import type { MountPoint } from './tree.js';
 import { quickHash } from '../util/quickhash.js';
 import { variantPath } from '../linker/variant.js';
 import { cacheRoot } from '../util/cachedir.js';
+import { writeFileAtomic } from '../util/atomic.js';
 
 export { cacheRoot };
 
@@ -74,12 +75,6 @@ export function viewKey(spec: ViewSpec, variantFile: string | null): string {
   });
 }
 
-function atomicWrite(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
   if (t) t[k] = Number((performance.now() - t0).toFixed(3));
   return performance.now();
@@ -130,8 +125,8 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
       else if (fs.existsSync(dir)) for (const f of fs.readdirSync(dir)) if (f.startsWith('meta-')) fs.rmSync(path.join(dir, f), { force: true });
     }
     fs.mkdirSync(dir, { recursive: true });
-    atomicWrite(manifestFile, JSON.stringify(manifest));
-    atomicWrite(keyFile, keyText);
+    writeFileAtomic(manifestFile, JSON.stringify(manifest));
+    writeFileAtomic(keyFile, keyText);
     // linking may checkpoint the catalog's WAL and so change the key: alias the new key too
     const key2Text = viewKey(spec, variantFile);
     const key2 = quickHash(key2Text);
@@ -139,7 +134,7 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
       const alias = path.join(views, key2);
       try {
         fs.symlinkSync(key, alias);
-        atomicWrite(path.join(views, `${key2}.key`), key2Text);
+        writeFileAtomic(path.join(views, `${key2}.key`), key2Text);
       } catch {}
     }
   }
@@ -147,15 +142,15 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
   t = performance.now();
   const image = await metadataImage(manifest, mountpoints);
   fs.mkdirSync(dir, { recursive: true });
-  atomicWrite(imageFile, image);
-  atomicWrite(`${imageBase}.json`, mpsText);
+  writeFileAtomic(imageFile, image);
+  writeFileAtomic(`${imageBase}.json`, mpsText);
   lap(timing, 'image', t);
   return { dir, manifestFile, imageFile, objectsDir, built };
 }
 
 async function linkManifest(spec: ViewSpec, timing?: Record<string, number>): Promise<Manifest> {
   const { Store } = await import('../store/store.js');
-  const { link, writeLockFile } = await import('../linker/link.js');
+  const { link } = await import('../linker/link.js');
   const { toManifest } = await import('../linker/output/manifest.js');
   const store = Store.open(spec.storeDir);
   try {
@@ -171,7 +166,7 @@ async function linkManifest(spec: ViewSpec, timing?: Record<string, number>): Pr
     const r = await link(store, { variant, lock: spec.lock ?? null, roots: spec.roots?.length ? spec.roots : undefined, timing });
     if (spec.lock && !fs.existsSync(spec.lock)) {
       const { lockText } = await import('../linker/lock.js');
-      writeLockFile(spec.lock, lockText(r.lock));
+      writeFileAtomic(spec.lock, lockText(r.lock));
     }
     return toManifest(r, (d) => store.putBytes(d));
   } finally {

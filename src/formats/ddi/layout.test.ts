@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32, HDR, readGptFrom, SECTOR, writeGpt, type GptSource } from '../gpt/index.js';
+import { crc32, HDR, readGptFrom, SECTOR, encodeGpt, type GptSource } from '../gpt/index.js';
 import { DPS_X86_64 } from './dps.js';
 import { ddiLayout, findDdiPartitions, MIB } from './layout.js';
 
@@ -34,7 +34,7 @@ describe('DDI partitions from a GPT read at random access', () => {
   });
 
   it('is null without both DPS types', () => {
-    const g = writeGpt({ diskGuid: '0de4e6c4-0991-8355-b687-2c43c5caf1f6', totalSectors: 16384, partitions: [{ type: DPS_X86_64.root, uuid: '1357e018-9cfb-8e4a-0cf0-1ba7adbb6f82', firstLba: 2048, lastLba: 6143, name: 'root-x86-64' }] });
+    const g = encodeGpt({ diskGuid: '0de4e6c4-0991-8355-b687-2c43c5caf1f6', totalSectors: 16384, partitions: [{ type: DPS_X86_64.root, uuid: '1357e018-9cfb-8e4a-0cf0-1ba7adbb6f82', firstLba: 2048, lastLba: 6143, name: 'root-x86-64' }] });
     const { src } = virtualDisk(16384 * 512, g.head, g.tail);
     expect(findDdiPartitions(readGptFrom(src))).toBe(null);
   });

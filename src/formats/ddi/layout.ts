@@ -6,7 +6,7 @@
  * root hash must be known before the first byte goes out: the caller computes
  * it from leaf digests first, then streams `ddiPieces()` in order.
  */
-import { ATTR, dumpGpt, SECTOR, TAIL_BYTES, writeGpt, type GptDisk, type GptRead } from '../gpt/index.js';
+import { ATTR, dumpGpt, SECTOR, TAIL_BYTES, encodeGpt, type GptDisk, type GptRead } from '../gpt/index.js';
 import { hexToGuid } from '../gpt/guid.js';
 import { usageError } from '../../errors.js';
 import { deriveUuid } from '../../util/uuid.js';
@@ -86,7 +86,7 @@ export function ddiLayout(input: DdiInput): DdiLayout {
     totalSectors: totalSize / SECTOR,
     partitions: partitions.map((p) => ({ type: p.type, uuid: p.uuid, firstLba: p.start / SECTOR, lastLba: (p.start + p.size) / SECTOR - 1, name: p.name, attributes: p.attributes })),
   };
-  const g = writeGpt(gpt);
+  const g = encodeGpt(gpt);
   const headBytes = new Uint8Array(rootStart);
   headBytes.set(g.head);
   return { totalSize, rootHash, diskGuid, partitions, headBytes, tailBytes: g.tail, gpt };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
-import { ATTR, dumpGpt, readGpt, SECTOR, writeGpt, type GptDisk } from './gpt.js';
+import { ATTR, dumpGpt, readGpt, SECTOR, encodeGpt, type GptDisk } from './gpt.js';
 import { guidFromBytes, guidToBytes } from './guid.js';
 
 const hasSfdisk = spawnSync('sh', ['-c', 'command -v sfdisk'], { stdio: 'ignore' }).status === 0;
@@ -46,7 +46,7 @@ start=8192, size=64, type=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5, uuid=E31B917A-B9
 `;
 
 function image(): Uint8Array {
-  const g = writeGpt(disk);
+  const g = encodeGpt(disk);
   const img = new Uint8Array(disk.totalSectors * SECTOR);
   img.set(g.head, 0);
   img.set(g.tail, img.length - g.tail.length);
@@ -87,9 +87,9 @@ describe('GPT reader and writer checks', () => {
   });
   it('refuses overlapping partitions, long names and partitions past the usable area', () => {
     const p = disk.partitions[0]!;
-    expect(() => writeGpt({ ...disk, partitions: [p, { ...p, uuid: disk.partitions[1]!.uuid }] })).toThrow(/overlaps/);
-    expect(() => writeGpt({ ...disk, partitions: [{ ...p, name: 'x'.repeat(37) }] })).toThrow(/36/);
-    expect(() => writeGpt({ ...disk, partitions: [{ ...p, lastLba: 16384 - 34 + 1 }] })).toThrow(/outside/);
+    expect(() => encodeGpt({ ...disk, partitions: [p, { ...p, uuid: disk.partitions[1]!.uuid }] })).toThrow(/overlaps/);
+    expect(() => encodeGpt({ ...disk, partitions: [{ ...p, name: 'x'.repeat(37) }] })).toThrow(/36/);
+    expect(() => encodeGpt({ ...disk, partitions: [{ ...p, lastLba: 16384 - 34 + 1 }] })).toThrow(/outside/);
   });
   it('dumps every region', () => {
     expect(dumpGpt(disk)).toContain('LBA 16383  backup header');

@@ -144,7 +144,7 @@ function check(disk: GptDisk): void {
 }
 
 /** Both copies of the table; entries keep the given order. */
-export function writeGpt(disk: GptDisk): GptImage {
+export function encodeGpt(disk: GptDisk): GptImage {
   check(disk);
   const entries = entryArray(disk.partitions);
   const ecrc = crc32(entries);

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../../store/store.js';
 import { WeldError } from '../../errors.js';
 import { nativeTool } from '../../util/native.js';
+import { runToolAsync } from '../../util/exec.js';
 import { cacheRoot } from '../../util/cachedir.js';
 import type { Copier } from './emit.js';
 
@@ -21,24 +21,16 @@ export function objectCopier(store: Store): Copier | null {
     return null;
   }
   return {
-    copy(fd, ranges) {
+    async copy(fd, ranges) {
       const plan = ranges.map((r) => `${store.objects.relPath(r.object)} ${r.offset} ${r.size}\n`).join('');
-      return new Promise<void>((resolve, reject) => {
-        const child = spawn(bin, [store.objects.objectsDir], { stdio: ['pipe', fd, 'pipe'] });
-        let stderr = '';
-        child.stderr!.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
-        child.stdin!.on('error', () => {}); // a copier that died early reports through its exit status
-        child.stdin!.end(plan);
-        child.on('error', (e) => reject(new WeldError('io', 'E_IO_COPY', `Cannot run ${bin}: ${e.message}`, {})));
-        child.on('close', (status) => {
-          if (status === 0) return resolve();
-          // "weld-copy: RELPATH: ENOSPC: No space left on device"
-          const m = /^weld-copy: (.*): (E[A-Z]+): (.*)$/m.exec(stderr);
-          const code = m?.[2] ?? 'UNKNOWN';
-          const what = code === 'ENOSPC' ? 'no space left on device' : (m?.[3] ?? (stderr.trim() || `exit ${status}`));
-          reject(new WeldError('io', `E_IO_${code}`, `Cannot write image: ${what}${m && code !== 'ENOSPC' ? ` (object ${m[1]})` : ''}`, { errno: code }));
-        });
-      });
+      const { status, error, stderr } = await runToolAsync([bin, store.objects.objectsDir], { input: plan, stdout: fd, check: false });
+      if (error) throw new WeldError('io', 'E_IO_COPY', `Cannot run ${bin}: ${error.message}`, {});
+      if (status === 0) return;
+      // "weld-copy: RELPATH: ENOSPC: No space left on device"
+      const m = /^weld-copy: (.*): (E[A-Z]+): (.*)$/m.exec(stderr);
+      const code = m?.[2] ?? 'UNKNOWN';
+      const what = code === 'ENOSPC' ? 'no space left on device' : (m?.[3] ?? (stderr.trim() || `exit ${status}`));
+      throw new WeldError('io', `E_IO_${code}`, `Cannot write image: ${what}${m && code !== 'ENOSPC' ? ` (object ${m[1]})` : ''}`, { errno: code });
     },
   };
 }

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import type { TreeNode } from '../../model.js';
 import { WeldError } from '../../errors.js';
-import { ioError } from '../../store/objects.js';
+import { ioError } from '../../util/io.js';
+import { runTool } from '../../util/exec.js';
 import { safePath } from '../../util/safepath.js';
 
 /**
@@ -49,8 +49,7 @@ export function writeDir(dir: string, nodes: readonly TreeNode[], objectPath: (i
         case 'block':
         case 'fifo': {
           const args = n.type === 'fifo' ? [p, 'p'] : [p, n.type === 'char' ? 'c' : 'b', String(n.rdevMajor ?? 0), String(n.rdevMinor ?? 0)];
-          const r = spawnSync('mknod', args, { stdio: 'ignore' });
-          if (r.status !== 0) {
+          if (runTool(['mknod', ...args], { stderr: 'ignore', check: false }).status !== 0) {
             skipped.push(n.path);
             continue;
           }
@@ -66,8 +65,7 @@ export function writeDir(dir: string, nodes: readonly TreeNode[], objectPath: (i
       fs.utimesSync(p, n.mtime, n.mtime);
     }
     for (const a of xattrCmds) {
-      const r = spawnSync('setfattr', a, { stdio: 'ignore' });
-      if (r.status !== 0) skipped.push(`xattr ${a[1]} on ${a[4]}`);
+      if (runTool(['setfattr', ...a], { stderr: 'ignore', check: false }).status !== 0) skipped.push(`xattr ${a[1]} on ${a[4]}`);
     }
     // directories last, deepest first, so adding children does not reset their mtime
     for (const { p, n } of dirs.reverse()) {

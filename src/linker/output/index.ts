@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Store } from '../../store/store.js';
-import { ioError, processAlive } from '../../store/objects.js';
+import { removeStaleTemps, withAtomicFile, writeFileAtomic } from '../../util/atomic.js';
 import { usageError } from '../../errors.js';
 import { jsonText } from '../../util/json.js';
-import { link, writeLockFile, type LinkResult } from '../link.js';
+import { link, type LinkResult } from '../link.js';
 import { lockText } from '../lock.js';
 import { spdx } from '../sbom.js';
 import { buildImage, toTreeNodes, type ImageReport } from '../image.js';
@@ -99,7 +99,7 @@ export async function linkImage(store: Store, o: LinkImageOptions): Promise<Link
   // `layout` (erofs, ddi) is the sealing before the first byte; `write` the rest
   timing.write = Number((ms(t) - (timing.layout ?? 0)).toFixed(3));
   timing.total = ms(t0);
-  if (o.lock && !fs.existsSync(o.lock)) writeLockFile(o.lock, lockText(r.lock));
+  if (o.lock && !fs.existsSync(o.lock)) writeFileAtomic(o.lock, lockText(r.lock));
   if (o.report) {
     const report = linkReport(r, format, image, timing);
     await placeOutput(o.report, (fd) => void fs.writeSync(fd, jsonText(report)), sync);
@@ -209,28 +209,9 @@ export async function placeOutput(file: string | undefined, body: (fd: number, t
     await body(1, { seekable: st.isFile(), fresh: st.isFile() && st.size === 0 });
     return;
   }
-  const dir = path.dirname(path.resolve(file));
-  const prefix = `.${path.basename(file)}.weld-`;
-  const tmp = path.join(dir, prefix + process.pid);
-  removeStaleTemps(dir, prefix);
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w', 0o644);
-  } catch (e) {
-    throw ioError(`Cannot write ${file}`, e);
-  }
-  try {
-    await body(fd, { seekable: true, fresh: true });
-    if (sync) fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try {
-      fs.closeSync(fd);
-    } catch {}
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  // a link killed mid-write (kill -9) leaves its temp file; the next link to the same path removes it
+  removeStaleTemps(file);
+  await withAtomicFile(file, (fd) => body(fd, { seekable: true, fresh: true }), { fsync: sync });
 }
 
 /**
@@ -250,18 +231,4 @@ async function alongside(main: () => Promise<void> | void, side: () => Promise<v
     failure ??= { e };
   }
   if (failure) throw failure.e;
-}
-
-/** A link killed mid-write (kill -9) leaves its temp file; the next link to the same path removes it. */
-function removeStaleTemps(dir: string, prefix: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter((n) => n.startsWith(prefix));
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const pid = Number(n.slice(prefix.length));
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(dir, n), { force: true });
-  }
 }
