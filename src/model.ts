@@ -13,6 +13,8 @@ export interface Dep {
   evr: string;
   /** raw RPMSENSE_* flags for rpm (pre, interp, rich...); absent for deb */
   sense?: number;
+  /** an rpm rich dependency (`name` starts with '('), parsed: set in the store's derived resolver data */
+  rich?: RichDep;
 }
 /** A deb alternative `a | b` becomes `{anyOf: [...]}`. */
 export interface AnyOf {

@@ -100,7 +100,7 @@ export function findKernel(store: Store, v: Variant, rows = candidateRows(store,
       for (const r of found) {
         if (seen.has(r.id)) continue;
         seen.add(r.id);
-        const tree = store.catalog.tree(r.id);
+        const tree = store.catalog.fileList(r.id);
         const k = kernelFiles(tree);
         if (k) return { info: { package: nevra(r), via: [...via, r.name], release: k.release, vmlinuzPath: k.vmlinuz.path, vmlinuzObject: k.vmlinuz.object }, tree };
         const h = header(r);
@@ -181,7 +181,7 @@ function moduleSources(store: Store, tree: FileEntry[], release: string) {
 /** Path → owning package entry over the given rows; the first (newest) owner wins. */
 function pathIndex(store: Store, rows: PackageRow[], want: (p: string) => boolean): Map<string, Owned> {
   const idx = new Map<string, Owned>();
-  for (const row of rows) for (const entry of store.catalog.tree(row.id)) if (want(entry.path) && !idx.has(entry.path)) idx.set(entry.path, { row, entry });
+  for (const row of rows) for (const entry of store.catalog.fileList(row.id)) if (want(entry.path) && !idx.has(entry.path)) idx.set(entry.path, { row, entry });
   return idx;
 }
 
@@ -234,7 +234,7 @@ export async function buildInitramfs(store: Store, v: Variant, opts: InitramfsOp
   // static busybox: the shell and every tool /init uses
   const bbRow = rows.find((r) => r.name === 'busybox-static');
   if (!bbRow) throw notFound(`The store has no busybox-static package for ${v.arch}: the initramfs needs a static busybox`);
-  const bb = store.catalog.tree(bbRow.id).find((f) => /^(?:\/usr)?\/bin\/busybox$/.test(f.path) && f.type === 'file' && f.object);
+  const bb = store.catalog.fileList(bbRow.id).find((f) => /^(?:\/usr)?\/bin\/busybox$/.test(f.path) && f.type === 'file' && f.object);
   if (!bb) throw notFound(`Package ${nevra(bbRow)} ships no /bin/busybox`);
   const bbBytes = store.readObject(bb.object);
   const bbElf = readElfDynamic(bbBytes);

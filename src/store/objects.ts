@@ -6,6 +6,7 @@ import { threadId } from 'node:worker_threads';
 import type { ContentSink, ObjectWriter } from '../model.js';
 import { WeldError, bug } from '../errors.js';
 import { blake3 } from './hash.js';
+import { objectPath, objectRelPath, storePaths } from './location.js';
 
 /** Content below this size is buffered and written in one go. */
 const SMALL = 256 * 1024;
@@ -32,8 +33,9 @@ export class ObjectStore {
 
   constructor(root: string) {
     this.root = root;
-    this.objectsDir = path.join(root, 'objects');
-    this.tmpDir = path.join(root, 'tmp');
+    const p = storePaths(root);
+    this.objectsDir = p.objects;
+    this.tmpDir = p.tmp;
   }
 
   init(): void {
@@ -43,12 +45,12 @@ export class ObjectStore {
 
   pathOf(id: string): string {
     if (!ID_RE.test(id)) throw bug(`bad object id ${JSON.stringify(id)}`);
-    return path.join(this.objectsDir, id.slice(0, 2), id.slice(2));
+    return objectPath(this.objectsDir, id);
   }
 
   /** path relative to the objects dir, as overlay redirects name it */
   relPath(id: string): string {
-    return `${id.slice(0, 2)}/${id.slice(2)}`;
+    return objectRelPath(id);
   }
 
   has(id: string): boolean {
@@ -186,7 +188,9 @@ export class ObjectStore {
   syncAll(): void {
     const r = spawnSync('sync', ['-f', this.objectsDir], { stdio: 'ignore' });
     if (r.status !== 0) {
-      // fall back to fsync of the directory tree root (slower but portable)
+      // no sync(1) -f: fsync the objects dir alone. That is weaker, not slower:
+      // it makes neither the objects' data nor their fan-out entries durable,
+      // so a crash right after can lose objects the catalog names (fsck finds them)
       const fd = fs.openSync(this.objectsDir, 'r');
       fs.fsyncSync(fd);
       fs.closeSync(fd);
