@@ -26,7 +26,7 @@ function catalogDump(dir: string): string {
     const D = require(${JSON.stringify(path.join(ROOT, 'node_modules/better-sqlite3'))});
     const db = new D(process.argv[1], { readonly: true });
     const out = {};
-    for (const t of ['packages', 'files', 'deps', 'scriptlets', 'actions', 'signatures', 'objects']) {
+    for (const t of ['packages', 'file_lists', 'link_index', 'objects']) {
       out[t] = db.prepare('SELECT * FROM ' + t).all().map((r) => { delete r.imported_at; return JSON.stringify(r); }).sort();
     }
     console.log(JSON.stringify(out));`, path.join(dir, 'catalog.db')]);
