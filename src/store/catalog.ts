@@ -113,7 +113,7 @@ export class Catalog {
     this.db.pragma('foreign_keys = ON');
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      const fresh = !this.hasTable('meta');
+      const fresh = !this.hasTable('packages');
       // schema 5 renamed trees: before SCHEMA, which would create an empty file_lists beside it
       if (this.hasTable('trees') && !this.hasTable('file_lists')) this.db.exec('ALTER TABLE trees RENAME TO file_lists');
       this.db.exec(SCHEMA);

@@ -28,11 +28,19 @@ export function readGcEpoch(dir: string): number {
   return Number(read(storePaths(dir).gcEpoch)) || 0;
 }
 
-/** Writes the generation mark for catalog generation n, unless it already says n. */
+/**
+ * Writes the generation mark for catalog generation n, unless it already says
+ * n. Never throws: the commit it follows has happened. When the write fails
+ * (a full disk) the mark is removed: views then key on no generation (src/views/cache.ts).
+ */
 export function markGeneration(dir: string, n: number, force = true): void {
   const file = storePaths(dir).generation;
   if (!force && read(file).split(' ')[0] === String(n)) return;
-  replace(file, `${n} ${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`);
+  try {
+    replace(file, `${n} ${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`);
+  } catch {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** Called before objects are deleted: every view keyed on the old epoch may name them. */
@@ -44,6 +52,11 @@ export function bumpGcEpoch(dir: string): number {
 
 function replace(file: string, text: string): void {
   const tmp = `${file}.tmp.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -75,10 +75,9 @@ export class Store {
     if (wrote) this.objects.syncAll();
     const objects = new Map<string, number>();
     for (const f of meta.files) if (f.object) objects.set(f.object, f.size);
+    let r: CommitResult;
     try {
-      const r = this.catalog.insertPackage(meta, source, objects, fileActions, Math.floor(Date.now() / 1000));
-      if (r.added) markGeneration(this.dir, this.catalog.generation());
-      return r;
+      r = this.catalog.insertPackage(meta, source, objects, fileActions, Math.floor(Date.now() / 1000));
     } catch (e) {
       const msg = (e as Error).message ?? '';
       if (/UNIQUE constraint failed: packages\.format/.test(msg)) {
@@ -92,6 +91,8 @@ export class Store {
       if ((e as { code?: string }).code === 'SQLITE_FULL') throw ioError(`Cannot record ${source.name}`, Object.assign(e as Error, { code: 'ENOSPC' }));
       throw e;
     }
+    if (r.added) markGeneration(this.dir, this.catalog.generation());
+    return r;
   }
 
   /** The cached verity leaves of these packages' objects (src/store/leaves.ts), per package. */

@@ -63,11 +63,13 @@ function readOrNull(f: string | undefined): string | null {
 /** The cache key text of a view spec (cheap: a few small file reads). */
 export function viewKey(spec: ViewSpec, variantFile: string | null): string {
   const lock = readOrNull(spec.lock);
+  // no mark (a store older than marks, or one whose mark could not be written): a key nothing matches
+  const generation = lock === null ? readGeneration(spec.storeDir) || `unmarked ${Math.random()}` : null;
   return JSON.stringify({
     v: 3,
     store: spec.storeDir,
     gcEpoch: readGcEpoch(spec.storeDir),
-    generation: lock === null ? readGeneration(spec.storeDir) : null,
+    generation,
     variant: variantFile ? (readOrNull(variantFile) ?? variantFile) : null,
     lock,
     roots: spec.roots ?? [],
