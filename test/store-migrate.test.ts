@@ -60,7 +60,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('a schema-4 store', () => {
   it('is what b8bf278 wrote: schema 4 with its normalised tables', () => {
-    expect(tables(FIXTURE)).toEqual(expect.arrayContaining(['actions', 'deps', 'files', 'scriptlets', 'signatures', 'trees']));
+    // a copy: SQLite makes -shm and -wal files beside a WAL catalog even to read it
+    expect(tables(copy('orig'))).toEqual(expect.arrayContaining(['actions', 'deps', 'files', 'scriptlets', 'signatures', 'trees']));
   });
 
   it.skipIf(!canRun)('opens, migrates once and links to the root hash the old weld gave', () => {
