@@ -72,6 +72,8 @@ describe('a schema-4 store', () => {
     const t = tables(dir);
     expect(t).toEqual(expect.arrayContaining(['file_lists', 'link_index', 'packages', 'objects']));
     for (const gone of ['actions', 'deps', 'files', 'scriptlets', 'signatures', 'trees']) expect(t).not.toContain(gone);
+    // their space is given back
+    expect(fs.statSync(path.join(dir, 'catalog.db')).size).toBeLessThan(fs.statSync(path.join(FIXTURE, 'catalog.db')).size);
     // once: a second open finds nothing to migrate, so the generation stays
     let s = Store.open(dir);
     const gen = s.catalog.generation();

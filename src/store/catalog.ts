@@ -123,8 +123,10 @@ export class Catalog {
       this.setMeta('schema_version', String(SCHEMA_VERSION));
       this.backfillDerived();
       this.db.exec('COMMIT');
+      // the dropped tables left about half the file free (measured on 177 bookworm packages): give it back, once
+      if (v < 5) vacuum(this.db);
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw e;
     }
   }
@@ -338,6 +340,14 @@ function openDb(file: string, readonly: boolean): BetterSqlite3.Database {
   const db = new Database(file, { readonly, fileMustExist: readonly });
   db.pragma('busy_timeout = 30000');
   return db;
+}
+
+function vacuum(db: BetterSqlite3.Database): void {
+  try {
+    db.exec('VACUUM');
+  } catch {
+    // another connection is busy: the space stays free pages, reused by later imports
+  }
 }
 
 function newerSchema(file: string, v: number): WeldError {
