@@ -273,6 +273,15 @@ export class Catalog {
     this.stmt('INSERT OR REPLACE INTO link_index (pkg, resolver, link) VALUES (?, ?, ?)').run(id, JSON.stringify(d.resolver), JSON.stringify(d.link));
   }
 
+  /** Whether a package's derived rows differ from what `derive` makes of its header and file list (fsck). */
+  derivedIsStale(pkg: number): boolean {
+    const r = this.stmt('SELECT resolver, link FROM link_index WHERE pkg = ?').get(pkg) as { resolver: string; link: string } | undefined;
+    // no rows: readers derive on the fly, and the next writable open stores them
+    if (!r) return false;
+    const d = this.derived(pkg);
+    return r.resolver !== JSON.stringify(d.resolver) || r.link !== JSON.stringify(d.link);
+  }
+
   /** Brings an older catalog up to SCHEMA_VERSION (new tables come from SCHEMA's IF NOT EXISTS). */
   private migrate(): void {
     for (const t of DROPPED_TABLES) this.db.exec(`DROP TABLE IF EXISTS ${t}`);

@@ -12,7 +12,8 @@ export interface FsckReport {
 }
 
 /**
- * Re-hashes every object and checks every catalog reference. Objects no
+ * Re-hashes every object and checks every catalog reference, and that each
+ * package's derived rows are what its header and file list give. Objects no
  * package refers to are reclaimable, not errors (an interrupted import leaves them).
  */
 export function fsck(store: Store, onProgress?: (done: number, total: number) => void): FsckReport {
@@ -49,7 +50,7 @@ export function fsck(store: Store, onProgress?: (done: number, total: number) =>
       const files = store.catalog.fileList(p.id);
       if (files.length !== p.file_count) errors.push({ kind: 'file-list', message: `${p.name}: file list has ${files.length} files, catalog ${p.file_count}` });
       for (const f of files) if (f.object && !referenced.has(f.object)) errors.push({ kind: 'reference', message: `${p.name}: ${f.path} refers to unknown object ${f.object}` });
-      store.catalog.header(p.id);
+      if (store.catalog.derivedIsStale(p.id)) errors.push({ kind: 'derived', message: `${p.name}: its link index is not what its header and file list give` });
     } catch (e) {
       errors.push({ kind: 'file-list', message: `${p.name}: cannot decode stored metadata: ${(e as Error).message}` });
     }
