@@ -13,7 +13,7 @@ export interface Dep {
   evr: string;
   /** raw RPMSENSE_* flags for rpm (pre, interp, rich...); absent for deb */
   sense?: number;
-  /** rpm: the parsed form of a rich dependency, whose raw text is `name`; set where the store derives the resolver's index */
+  /** an rpm rich dependency (`name` starts with '('), parsed: set in the store's derived resolver data */
   rich?: RichDep;
 }
 /** A deb alternative `a | b` becomes `{anyOf: [...]}`. */

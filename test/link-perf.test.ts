@@ -1,8 +1,8 @@
 /**
  * Structure of a fast link (no timing assertions): resolution reads the link
- * index in one query and decodes no header; each chosen package costs one tree
- * and one link-data read; v1 (msgpack) tree blobs and stores without the index
- * still link to the same tree; the columnar tree blob round-trips every field;
+ * index in one query and decodes no header; each chosen package costs one file list
+ * and one link-data read; v1 (msgpack) file list blobs and stores without the index
+ * still link to the same tree; the columnar file list blob round-trips every field;
  * the string sort agrees with byte order.
  */
 import fs from 'node:fs';
@@ -11,7 +11,9 @@ import path from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FileEntry } from '../src/model.js';
-import { Catalog, packTree, unpackTree } from '../src/store/catalog.js';
+import Database from 'better-sqlite3';
+import { Catalog } from '../src/store/catalog.js';
+import { decodeFileList, encodeFileList } from '../src/store/filelist.js';
 import { Store } from '../src/store/store.js';
 import { link } from '../src/linker/link.js';
 import { LinkTree, modeOf } from '../src/linker/tree.js';
@@ -47,11 +49,11 @@ const manifestOf = (r: Awaited<ReturnType<typeof link>>) =>
   JSON.stringify(r.nodes.map((n) => ({ ...n, data: n.data ? Buffer.from(n.data).toString('base64') : undefined })));
 
 describe.skipIf(!canRun)('link reads the index, not headers', () => {
-  it('decodes no header, and reads one tree and one link entry per chosen package', async () => {
+  it('decodes no header, and reads one file list and one link entry per chosen package', async () => {
     const store = Store.open(storeDir);
     const spies = {
       header: vi.spyOn(Catalog.prototype, 'header'),
-      tree: vi.spyOn(Catalog.prototype, 'tree'),
+      fileList: vi.spyOn(Catalog.prototype, 'fileList'),
       linkData: vi.spyOn(Catalog.prototype, 'linkData'),
       resolverIndex: vi.spyOn(Catalog.prototype, 'resolverIndex'),
     };
@@ -61,7 +63,7 @@ describe.skipIf(!canRun)('link reads the index, not headers', () => {
       expect(r.packages.map((p) => p.row.name)).toContain('libc-bin');
       expect(spies.resolverIndex).toHaveBeenCalledTimes(1);
       expect(spies.header).not.toHaveBeenCalled();
-      expect(spies.tree.mock.calls.map((c) => c[0]).sort((a, b) => a - b)).toEqual(ids);
+      expect(spies.fileList.mock.calls.map((c) => c[0]).sort((a, b) => a - b)).toEqual(ids);
       expect(spies.linkData.mock.calls.map((c) => c[0]).sort((a, b) => a - b)).toEqual(ids);
       expect(r.tree.get('/etc/ld.so.cache')?.type).toBe('file');
       // the header is still there for those who ask (the SBOM), decoded once
@@ -77,35 +79,37 @@ describe.skipIf(!canRun)('link reads the index, not headers', () => {
     }
   });
 
-  it('a store without index rows or with v1 msgpack trees links to the same tree', async () => {
+  it('a store without index rows or with v1 msgpack file lists links to the same tree', async () => {
     let store = Store.open(storeDir);
     const before = manifestOf(await link(store, { variant, sourceDateEpoch: 1 }));
     const v1 = new Packr({ useRecords: true, moreTypes: false });
-    const db = store.catalog.db;
+    const db = new Database(path.join(storeDir, 'catalog.db'));
     const pkgs = db.prepare('SELECT id FROM packages').all() as { id: number }[];
-    for (const { id } of pkgs) db.prepare('UPDATE trees SET blob = ? WHERE pkg = ?').run(v1.pack({ v: 1, files: store.catalog.tree(id) }), id);
+    for (const { id } of pkgs) db.prepare('UPDATE file_lists SET blob = ? WHERE pkg = ?').run(v1.pack({ v: 1, files: store.catalog.fileList(id) }), id);
     db.prepare('DELETE FROM link_index').run();
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
     store.close();
     const ro = new Catalog(path.join(storeDir, 'catalog.db'), { readonly: true });
     try {
       // readonly: nothing is backfilled, the resolver falls back to headers
-      expect((ro.db.prepare('SELECT count(*) AS n FROM link_index').get() as { n: number }).n).toBe(0);
+      expect(count('SELECT count(*) AS n FROM link_index')).toBe(0);
       expect(ro.resolverIndex('deb').length).toBe(pkgs.length);
     } finally {
       ro.close();
     }
     store = Store.open(storeDir); // writable open backfills
     try {
-      expect((store.catalog.db.prepare('SELECT count(*) AS n FROM link_index').get() as { n: number }).n).toBe(pkgs.length);
-      expect(typeof (store.catalog.db.prepare('SELECT blob FROM trees LIMIT 1').get() as { blob: unknown }).blob).not.toBe('string');
+      expect(count('SELECT count(*) AS n FROM link_index')).toBe(pkgs.length);
+      expect(typeof (db.prepare('SELECT blob FROM file_lists LIMIT 1').get() as { blob: unknown }).blob).not.toBe('string');
       expect(manifestOf(await link(store, { variant, sourceDateEpoch: 1 }))).toBe(before);
     } finally {
       store.close();
+      db.close();
     }
   });
 });
 
-describe('tree blobs', () => {
+describe('file list blobs', () => {
   it('the columnar blob round-trips every field, optional ones only when present', () => {
     const base = { user: 'root', group: 'root', size: 0, mtime: 7, digest: '', digestAlgo: '', target: '', flags: [] as string[], caps: '', object: '' };
     const files: FileEntry[] = [
@@ -115,16 +119,16 @@ describe('tree blobs', () => {
       { ...base, path: '/dev/null', type: 'char', mode: 0o20666, rdevMajor: 1, rdevMinor: 3 },
       { ...base, path: '/x\\xff', pathBytes: new Uint8Array([0x2f, 0x78, 0xff]), type: 'symlink', mode: 0o120777, target: 'ü', flags: ['ghost'] },
     ];
-    const blob = packTree(files);
+    const blob = encodeFileList(files);
     expect(Buffer.isBuffer(blob)).toBe(true); // one msgpack blob of columns
-    const back = unpackTree(blob);
+    const back = decodeFileList(blob);
     expect(back).toEqual(files);
-    // trees written as JSON columns by an earlier schema-2 build still decode
-    expect(unpackTree(JSON.stringify(new Packr({ useRecords: true, moreTypes: false }).unpack(blob)))).toEqual(files);
+    // file lists written as JSON columns by an earlier schema-2 build still decode
+    expect(decodeFileList(JSON.stringify(new Packr({ useRecords: true, moreTypes: false }).unpack(blob)))).toEqual(files);
     for (const [i, f] of back.entries()) expect(Object.keys(f).sort()).toEqual(Object.keys(files[i]!).sort());
     // v1 blobs decode as before (msgpack gives Buffers for bytes)
     const plainBytes = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Uint8Array || (x && x.type === 'Buffer') ? [...Buffer.from(x.data ?? x)] : x)));
-    expect(plainBytes(unpackTree(new Packr({ useRecords: true, moreTypes: false }).pack({ v: 1, files })))).toEqual(plainBytes(files));
+    expect(plainBytes(decodeFileList(new Packr({ useRecords: true, moreTypes: false }).pack({ v: 1, files })))).toEqual(plainBytes(files));
   });
 });
 

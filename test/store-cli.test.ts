@@ -26,7 +26,7 @@ function catalogDump(dir: string): string {
     const D = require(${JSON.stringify(path.join(ROOT, 'node_modules/better-sqlite3'))});
     const db = new D(process.argv[1], { readonly: true });
     const out = {};
-    for (const t of ['packages', 'files', 'deps', 'scriptlets', 'actions', 'signatures', 'objects']) {
+    for (const t of ['packages', 'file_lists', 'link_index', 'objects']) {
       out[t] = db.prepare('SELECT * FROM ' + t).all().map((r) => { delete r.imported_at; return JSON.stringify(r); }).sort();
     }
     console.log(JSON.stringify(out));`, path.join(dir, 'catalog.db')]);
@@ -251,5 +251,21 @@ describe('crashes, concurrency, full disk, corruption', () => {
     const r2 = weld(['fsck', '--store', s]);
     expect(r2.status).toBe(1);
     expect(r2.stdout.toString()).toMatch(/missing object/);
+  });
+
+  it('fsck finds derived rows that are not what the header gives', () => {
+    const s = store('d');
+    expect(weld(['import', '--store', s, debFile('mawk')]).status).toBe(0);
+    expect(weld(['fsck', '--store', s]).status).toBe(0);
+    // what the stale-actions bug looked like: link data the header no longer gives
+    const r = spawnSync(process.execPath, ['-e', `
+      const D = require(${JSON.stringify(path.join(ROOT, 'node_modules/better-sqlite3'))});
+      const db = new D(process.argv[1]);
+      const { link } = db.prepare('SELECT link FROM link_index').get();
+      db.prepare('UPDATE link_index SET link = ?').run(JSON.stringify({ ...JSON.parse(link), scriptlets: [] }));`, path.join(s, 'catalog.db')]);
+    expect(r.status, r.stderr.toString()).toBe(0);
+    const f = weld(['fsck', '--store', s]);
+    expect(f.status).toBe(1);
+    expect(f.stdout.toString()).toMatch(/mawk: its link index is not what its header and file list give/);
   });
 });

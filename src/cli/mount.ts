@@ -54,7 +54,7 @@ async function serve(
   const { storeDir } = await import('../store/location.js');
   const { prepareView } = await import('../views/cache.js');
   const view = await prepareView({ storeDir: storeDir(values.store), variant: values.variant, lock: values.lock ? path.resolve(values.lock) : undefined, roots: values.pkg }, [], undefined, { image: false });
-  const { nodesOfManifest } = await import('../views/tree.js');
+  const { nodesOfManifest } = await import('../views/nodes.js');
   const manifest = JSON.parse(fs.readFileSync(view.manifestFile, 'utf8')) as import('../linker/output/manifest.js').Manifest;
   const nodes = nodesOfManifest(manifest);
 

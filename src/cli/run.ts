@@ -7,7 +7,7 @@ import { WeldError, isWeldError, usageError } from '../errors.js';
 // static, so the loader fetches them with this module instead of one await each;
 // none of them loads SQLite, msgpackr, TOML or node:crypto (a cache hit needs none)
 import { storeDir } from '../store/location.js';
-import { BASE_MOUNTPOINTS } from '../views/tree.js';
+import { BASE_MOUNTPOINTS } from '../views/nodes.js';
 import { prepareView, cacheRoot } from '../views/cache.js';
 import { helperPath } from '../views/native.js';
 import { startTool } from '../util/exec.js';

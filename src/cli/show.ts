@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const row = rows[0]!;
     const { fileActions, ...header } = store.catalog.header(row.id);
-    const meta: PackageMeta = { ...header, files: store.catalog.tree(row.id) };
+    const meta: PackageMeta = { ...header, files: store.catalog.fileList(row.id) };
     if (values.json) {
       const { toPackageJson } = await import('../importer/json.js');
       const j = toPackageJson(meta) as unknown as Record<string, unknown>;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Manifest } from '../linker/output/manifest.js';
-import { nodesOfManifest, withMountPoints, type MountPoint } from '../views/tree.js';
+import { nodesOfManifest, withMountPoints, type MountPoint } from '../views/nodes.js';
 import { serveFuseBlocking } from './server.js';
 
 const [manifestFile, objectsDir, mps] = process.argv.slice(2);

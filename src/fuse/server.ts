@@ -4,8 +4,8 @@
  * open (the tree is immutable), so a read is one pread on the object.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { TreeNode } from '../model.js';
+import { objectPath } from '../store/location.js';
 import { isWeldError } from '../errors.js';
 import { parseRequest } from './protocol.js';
 import { ViewFs } from './viewfs.js';
@@ -31,7 +31,7 @@ export function objectReader(objectsDir: string) {
     read(object: string, buf: Uint8Array, at: number, length: number, position: number): number {
       let fd = fds.get(object);
       if (fd === undefined) {
-        fd = fs.openSync(path.join(objectsDir, object.slice(0, 2), object.slice(2)), 'r');
+        fd = fs.openSync(objectPath(objectsDir, object), 'r');
         fds.set(object, fd);
       }
       let n = 0;

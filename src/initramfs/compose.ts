@@ -116,7 +116,7 @@ function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: K
   const seen = new Set<string>([root.key]);
   for (let level = [{ p: root, via: [root.name] }]; level.length; ) {
     for (const { p, via } of level) {
-      const tree = store.catalog.tree(Number(p.key));
+      const tree = store.catalog.fileList(Number(p.key));
       const k = kernelFiles(tree);
       if (k) return { info: { package: nevra(u.rows.get(p.key)!), via, release: k.release, vmlinuzPath: k.vmlinuz.path, vmlinuzObject: k.vmlinuz.object }, tree };
     }
@@ -200,7 +200,7 @@ function moduleSources(store: Store, tree: FileEntry[], release: string) {
 /** Path → owning package entry over the given rows; the first (newest) owner wins. */
 function pathIndex(store: Store, rows: PackageRow[], want: (p: string) => boolean): Map<string, Owned> {
   const idx = new Map<string, Owned>();
-  for (const row of rows) for (const entry of store.catalog.tree(row.id)) if (want(entry.path) && !idx.has(entry.path)) idx.set(entry.path, { row, entry });
+  for (const row of rows) for (const entry of store.catalog.fileList(row.id)) if (want(entry.path) && !idx.has(entry.path)) idx.set(entry.path, { row, entry });
   return idx;
 }
 
@@ -262,7 +262,7 @@ export async function buildInitramfs(store: Store, v: Variant, opts: InitramfsOp
 
   // static busybox: the shell and every tool /init uses
   const bbRow = closure(u, v, 'busybox-static', `The store has no busybox-static package for ${v.arch}: the initramfs needs a static busybox`).find((r) => r.name === 'busybox-static')!;
-  const bb = store.catalog.tree(bbRow.id).find((f) => /^(?:\/usr)?\/bin\/busybox$/.test(f.path) && f.type === 'file' && f.object);
+  const bb = store.catalog.fileList(bbRow.id).find((f) => /^(?:\/usr)?\/bin\/busybox$/.test(f.path) && f.type === 'file' && f.object);
   if (!bb) throw notFound(`Package ${nevra(bbRow)} ships no /bin/busybox`);
   const bbBytes = store.readObject(bb.object);
   const bbElf = readElfDynamic(bbBytes);

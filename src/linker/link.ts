@@ -107,7 +107,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
         return (header ??= catalog.header(row.id));
       },
       link: catalog.linkData(row.id),
-      files: catalog.tree(row.id),
+      files: catalog.fileList(row.id),
     };
   });
   t = lap(opts.timing, 'load', t);

@@ -5,7 +5,8 @@ import { parseRichDep } from '../formats/rpm/richdep.js';
 import { resolve, type ResolverPackage } from './resolve.js';
 
 const dep = (s: string): Dep => {
-  if (s.startsWith('(')) return { name: s, op: '', evr: '' };
+  // rich names carry their parsed form, as the store derives it
+  if (s.startsWith('(')) return { name: s, op: '', evr: '', rich: parseRichDep(s) };
   const m = /^(\S+)(?:\s+(\S+)\s+(\S+))?$/.exec(s)!;
   return { name: m[1]!, op: m[2] ?? '', evr: m[3] ?? '' };
 };

@@ -1,6 +1,6 @@
 import type { AnyOf, Dep, DepEntry, RichDep } from '../model.js';
 import { WeldError, usageError } from '../errors.js';
-import { isRichName, parseRichDep } from '../formats/rpm/richdep.js';
+import { isRichName } from '../formats/rpm/richdep.js';
 import { compareEVR, rpmSatisfies } from '../formats/rpm/evr.js';
 import { dpkgSatisfies, dpkgVercmp } from '../formats/deb/version.js';
 
@@ -443,15 +443,8 @@ class Closure {
   }
 }
 
-/** The parsed form the store keeps beside a rich dependency; parsed here only for entries written without it. */
-function richOf(d: Dep): RichDep | null {
-  if (d.rich) return d.rich;
-  try {
-    return parseRichDep(d.name);
-  } catch {
-    return null;
-  }
-}
+/** The parsed form the store derives beside a rich dependency; absent when its text does not parse. */
+const richOf = (d: Dep): RichDep | null => d.rich ?? null;
 
 function atomsOf(r: RichDep): Dep[] {
   switch (r.op) {

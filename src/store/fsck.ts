@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Store } from './store.js';
+import { objectRelPath } from './location.js';
 
 export interface FsckReport {
   ok: boolean;
@@ -11,19 +12,14 @@ export interface FsckReport {
 }
 
 /**
- * Re-hashes every object and checks every catalog reference. Objects no
+ * Re-hashes every object and checks every catalog reference, and that each
+ * package's derived rows are what its header and file list give. Objects no
  * package refers to are reclaimable, not errors (an interrupted import leaves them).
  */
 export function fsck(store: Store, onProgress?: (done: number, total: number) => void): FsckReport {
   const errors: FsckReport['errors'] = [];
   const tempFilesRemoved = store.objects.cleanTmp().length;
-  const db = store.catalog.db;
-  for (const r of db.pragma('integrity_check') as { integrity_check: string }[]) {
-    if (r.integrity_check !== 'ok') errors.push({ kind: 'catalog', message: `SQLite integrity: ${r.integrity_check}` });
-  }
-  for (const r of db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
-    errors.push({ kind: 'catalog', message: `dangling reference in ${r.table} row ${r.rowid} to ${r.parent}` });
-  }
+  for (const message of store.catalog.integrityProblems()) errors.push({ kind: 'catalog', message });
   const referenced = store.catalog.referencedObjects();
   const onDisk = [...store.objects.list()];
   const present = new Set<string>();
@@ -33,7 +29,7 @@ export function fsck(store: Store, onProgress?: (done: number, total: number) =>
     present.add(id);
     onProgress?.(i + 1, onDisk.length);
     if (!/^[0-9a-f]{64}$/.test(id)) {
-      errors.push({ kind: 'object', message: `stray file objects/${id.slice(0, 2)}/${id.slice(2)}` });
+      errors.push({ kind: 'object', message: `stray file objects/${objectRelPath(id)}` });
       return;
     }
     const h = store.objects.rehash(id);
@@ -48,18 +44,15 @@ export function fsck(store: Store, onProgress?: (done: number, total: number) =>
     if (mode & 0o222) errors.push({ kind: 'object', message: `object ${id} is writable (mode ${mode.toString(8)})` });
   });
   for (const id of referenced.keys()) if (!present.has(id)) errors.push({ kind: 'reference', message: `catalog refers to missing object ${id}` });
-  const missingFileObjects = db
-    .prepare('SELECT p.name, f.path, f.object FROM files f JOIN packages p ON p.id = f.pkg LEFT JOIN objects o ON o.id = f.object WHERE f.object IS NOT NULL AND o.id IS NULL')
-    .all() as { name: string; path: string; object: string }[];
-  for (const r of missingFileObjects) errors.push({ kind: 'reference', message: `${r.name}: ${r.path} refers to unknown object ${r.object}` });
   const pkgs = store.catalog.listPackages();
   for (const p of pkgs) {
     try {
-      const t = store.catalog.tree(p.id);
-      if (t.length !== p.file_count) errors.push({ kind: 'tree', message: `${p.name}: tree blob has ${t.length} files, catalog ${p.file_count}` });
-      store.catalog.header(p.id);
+      const files = store.catalog.fileList(p.id);
+      if (files.length !== p.file_count) errors.push({ kind: 'file-list', message: `${p.name}: file list has ${files.length} files, catalog ${p.file_count}` });
+      for (const f of files) if (f.object && !referenced.has(f.object)) errors.push({ kind: 'reference', message: `${p.name}: ${f.path} refers to unknown object ${f.object}` });
+      if (store.catalog.derivedIsStale(p.id)) errors.push({ kind: 'derived', message: `${p.name}: its link index is not what its header and file list give` });
     } catch (e) {
-      errors.push({ kind: 'tree', message: `${p.name}: cannot decode stored metadata: ${(e as Error).message}` });
+      errors.push({ kind: 'file-list', message: `${p.name}: cannot decode stored metadata: ${(e as Error).message}` });
     }
   }
   return { ok: errors.length === 0, objects: onDisk.length, packages: pkgs.length, errors, reclaimable: { objects: reclaimObjects, bytes: reclaimBytes }, tempFilesRemoved };

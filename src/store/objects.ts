@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import type { ContentSink, ObjectWriter } from '../model.js';
 import { WeldError, bug } from '../errors.js';
+import { ioError, processAlive } from '../util/io.js';
+import { runTool } from '../util/exec.js';
 import { blake3 } from './hash.js';
+import { objectPath, objectRelPath, storePaths } from './location.js';
 
 /** Content below this size is buffered and written in one go. */
 const SMALL = 256 * 1024;
@@ -32,8 +34,9 @@ export class ObjectStore {
 
   constructor(root: string) {
     this.root = root;
-    this.objectsDir = path.join(root, 'objects');
-    this.tmpDir = path.join(root, 'tmp');
+    const p = storePaths(root);
+    this.objectsDir = p.objects;
+    this.tmpDir = p.tmp;
   }
 
   init(): void {
@@ -43,12 +46,12 @@ export class ObjectStore {
 
   pathOf(id: string): string {
     if (!ID_RE.test(id)) throw bug(`bad object id ${JSON.stringify(id)}`);
-    return path.join(this.objectsDir, id.slice(0, 2), id.slice(2));
+    return objectPath(this.objectsDir, id);
   }
 
   /** path relative to the objects dir, as overlay redirects name it */
   relPath(id: string): string {
-    return `${id.slice(0, 2)}/${id.slice(2)}`;
+    return objectRelPath(id);
   }
 
   has(id: string): boolean {
@@ -184,9 +187,10 @@ export class ObjectStore {
 
   /** One syncfs for the whole store filesystem: objects are durable before the catalog names them. */
   syncAll(): void {
-    const r = spawnSync('sync', ['-f', this.objectsDir], { stdio: 'ignore' });
-    if (r.status !== 0) {
-      // fall back to fsync of the directory tree root (slower but portable)
+    if (runTool(['sync', '-f', this.objectsDir], { stdout: 'ignore', stderr: 'ignore', check: false }).status !== 0) {
+      // no sync(1) -f: fsync the objects dir alone. That is weaker, not slower:
+      // it makes neither the objects' data nor their fan-out entries durable,
+      // so a crash right after can lose objects the catalog names (fsck finds them)
       const fd = fs.openSync(this.objectsDir, 'r');
       fs.fsyncSync(fd);
       fs.closeSync(fd);
@@ -248,20 +252,4 @@ export class ObjectStore {
     }
     return { actual: h.hex(), size };
   }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export function ioError(message: string, e: unknown): WeldError {
-  const err = e as NodeJS.ErrnoException;
-  return new WeldError('io', `E_IO_${err.code ?? 'UNKNOWN'}`, `${message}: ${err.code === 'ENOSPC' ? 'no space left on device' : err.message}`, {
-    errno: err.code,
-  });
 }

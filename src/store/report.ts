@@ -8,24 +8,40 @@ export interface ScriptletReport {
   opaque: { package: string; format: string; phase: string; reason: string; text: string }[];
 }
 
-/** Per-kind action counts across the store, and every opaque scriptlet with its reason. */
+/**
+ * Per-kind action counts across the store, and every opaque scriptlet with its
+ * reason. Read from the link data the catalog derives from each header, so a
+ * reclassified package reports what a fresh import of it would.
+ */
 export function scriptletReport(store: Store): ScriptletReport {
-  const db = store.catalog.db;
-  const counts: Record<string, number> = {};
-  for (const r of db.prepare('SELECT kind, COUNT(*) AS n FROM actions GROUP BY kind ORDER BY kind').all() as { kind: string; n: number }[]) counts[r.kind] = r.n;
-  const scriptlets = (db.prepare('SELECT COUNT(*) AS n FROM scriptlets').get() as { n: number }).n;
-  const packages = (db.prepare('SELECT COUNT(DISTINCT pkg) AS n FROM scriptlets').get() as { n: number }).n;
-  const opaque = (
-    db
-      .prepare(
-        `SELECT p.name, p.epoch, p.version, p.release, p.arch, p.format, s.phase, a.data FROM actions a
-         JOIN packages p ON p.id = a.pkg LEFT JOIN scriptlets s ON s.pkg = a.pkg AND s.idx = a.scriptlet
-         WHERE a.kind = 'opaque' ORDER BY p.name, p.format, s.phase, a.idx`,
-      )
-      .all() as { name: string; epoch: number | null; version: string; release: string; arch: string; format: string; phase: string | null; data: string }[]
-  ).map((r) => {
-    const a = JSON.parse(r.data) as { text: string; reason: string };
-    return { package: nevra(r), format: r.format, phase: r.phase ?? 'file', reason: a.reason, text: a.text };
-  });
-  return { packages, scriptlets, counts, opaque };
+  const counts = new Map<string, number>();
+  let scriptlets = 0;
+  let packages = 0;
+  const opaque: (ScriptletReport['opaque'][number] & { name: string; idx: number })[] = [];
+  for (const { row, link } of store.catalog.everyLinkData()) {
+    if (link.scriptlets.length) packages++;
+    scriptlets += link.scriptlets.length;
+    const sources = [
+      ...link.fileActions.map((f) => ({ phase: null, actions: f.actions })),
+      ...link.scriptlets.map((s) => ({ phase: s.phase as string | null, actions: s.actions })),
+    ];
+    for (const { phase, actions } of sources) {
+      actions.forEach((a, idx) => {
+        counts.set(a.kind, (counts.get(a.kind) ?? 0) + 1);
+        if (a.kind !== 'opaque') return;
+        opaque.push({ name: row.name, idx, package: nevra(row), format: row.format, phase: phase ?? 'file', reason: a.reason, text: a.text });
+      });
+    }
+  }
+  // by package name, format, phase (file actions first), then position
+  const phaseKey = (o: { phase: string }) => (o.phase === 'file' ? '' : o.phase);
+  opaque.sort((a, b) => cmp(a.name, b.name) || cmp(a.format, b.format) || cmp(phaseKey(a), phaseKey(b)) || a.idx - b.idx);
+  return {
+    packages,
+    scriptlets,
+    counts: Object.fromEntries([...counts].sort(([a], [b]) => cmp(a, b))),
+    opaque: opaque.map(({ name: _n, idx: _i, ...o }) => o),
+  };
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { ioError } from './objects.js';
+import { ioError } from '../util/io.js';
 
 const HEAD = 8 << 10;
 

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
-import { decodeLeafPack, encodeLeafPack, type LeafMap } from './leaves.js';
-import path from 'node:path';
 import crypto from 'node:crypto';
+import { decodeLeafPack, encodeLeafPack, type LeafMap } from './leaves.js';
+import { storePaths } from './location.js';
+import { markGeneration } from './marks.js';
 import type { Action, PackageMeta } from '../model.js';
 import { Catalog, type PackageRow } from './catalog.js';
-import { ObjectStore, type WriteStats, ioError } from './objects.js';
+import { ObjectStore, type WriteStats } from './objects.js';
+import { ioError } from '../util/io.js';
 import { WeldError } from '../errors.js';
 import { nevra } from '../util/nevra.js';
 
@@ -33,7 +35,7 @@ export class Store {
   }
 
   static open(dir: string, opts: { create?: boolean; readonly?: boolean } = {}): Store {
-    const dbFile = path.join(dir, 'catalog.db');
+    const dbFile = storePaths(dir).catalog;
     if (!fs.existsSync(dbFile)) {
       if (!opts.create) throw new WeldError('notfound', 'E_NO_STORE', `No weld store at ${dir} (import a package first, or pass --store)`, { dir });
       try {
@@ -47,6 +49,8 @@ export class Store {
     if (!opts.readonly) {
       s.objects.init();
       if (catalog.getMeta('salt') === undefined) catalog.setMeta('salt', DEFAULT_SALT);
+      // a writer that died between its commit and its mark leaves the mark behind: catch up
+      markGeneration(dir, catalog.generation(), false);
     }
     return s;
   }
@@ -72,8 +76,9 @@ export class Store {
     if (wrote) this.objects.syncAll();
     const objects = new Map<string, number>();
     for (const f of meta.files) if (f.object) objects.set(f.object, f.size);
+    let r: CommitResult;
     try {
-      return this.catalog.insertPackage(meta, source, objects, fileActions, Math.floor(Date.now() / 1000));
+      r = this.catalog.insertPackage(meta, source, objects, fileActions, Math.floor(Date.now() / 1000));
     } catch (e) {
       const msg = (e as Error).message ?? '';
       if (/UNIQUE constraint failed: packages\.format/.test(msg)) {
@@ -87,16 +92,17 @@ export class Store {
       if ((e as { code?: string }).code === 'SQLITE_FULL') throw ioError(`Cannot record ${source.name}`, Object.assign(e as Error, { code: 'ENOSPC' }));
       throw e;
     }
+    if (r.added) markGeneration(this.dir, this.catalog.generation());
+    return r;
   }
 
-  /** Cached dm-verity leaf digests of an object for a salt (objects start on block boundaries in images). */
   /** The cached verity leaves of these packages' objects (src/store/leaves.ts), per package. */
   getPackageLeaves(packages: readonly number[], salt: string): Map<number, LeafMap> {
-    return this.packageCache('package_leaves', packages, salt, (data: Buffer) => decodeLeafPack(data));
+    return this.catalog.readPackageCache('package_leaves', packages, salt, (data: Buffer) => decodeLeafPack(data));
   }
 
   putPackageLeaves(entries: { package: number; salt: string; leaves: LeafMap; digestSize: number }[]): void {
-    this.putPackageCache('package_leaves', entries.map((e) => [e.package, e.salt, encodeLeafPack(e.leaves, e.digestSize)]));
+    this.catalog.writePackageCache('package_leaves', entries.map((e) => [e.package, e.salt, encodeLeafPack(e.leaves, e.digestSize)]));
   }
 
   /**
@@ -104,7 +110,7 @@ export class Store {
    * by links: JSON per package, object id → facts, null for files ldconfig skips.
    */
   getPackageElf(packages: readonly number[]): Map<number, Record<string, unknown>> {
-    return this.packageCache('package_elf', packages, null, (data: string) => {
+    return this.catalog.readPackageCache('package_elf', packages, null, (data: string) => {
       const v = JSON.parse(data) as unknown;
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
       return v as Record<string, unknown>;
@@ -112,39 +118,7 @@ export class Store {
   }
 
   putPackageElf(entries: { package: number; facts: Record<string, unknown> }[]): void {
-    this.putPackageCache('package_elf', entries.map((e) => [e.package, JSON.stringify(Object.fromEntries(Object.entries(e.facts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))]));
-  }
-
-  /**
-   * Rows of a per-package cache table (package, [salt,] data) for these packages,
-   * decoded; a row that does not decode is left out, so it is recomputed and replaced, never trusted.
-   */
-  private packageCache<D, T>(table: 'package_leaves' | 'package_elf', packages: readonly number[], salt: string | null, decode: (data: D) => T): Map<number, T> {
-    const out = new Map<number, T>();
-    if (!packages.length) return out;
-    const where = salt === null ? '' : 'salt = ? AND ';
-    const rows = this.catalog.db
-      .prepare(`SELECT package, data FROM ${table} WHERE ${where}package IN (SELECT value FROM json_each(?))`)
-      .raw()
-      .all(...(salt === null ? [] : [salt]), JSON.stringify(packages)) as [number, D][];
-    for (const [p, data] of rows) {
-      try {
-        out.set(p, decode(data));
-      } catch {
-        // damaged: recomputed by the caller
-      }
-    }
-    return out;
-  }
-
-  /** Replaces per-package cache rows (package, [salt,] data) in one transaction. */
-  private putPackageCache(table: 'package_leaves' | 'package_elf', rows: readonly unknown[][]): void {
-    if (!rows.length) return;
-    const cols = table === 'package_leaves' ? 'package, salt, data' : 'package, data';
-    const ins = this.catalog.db.prepare(`INSERT OR REPLACE INTO ${table} (${cols}) VALUES (${cols.split(', ').map(() => '?').join(', ')})`);
-    this.catalog.db.transaction(() => {
-      for (const r of rows) ins.run(...r);
-    })();
+    this.catalog.writePackageCache('package_elf', entries.map((e) => [e.package, JSON.stringify(Object.fromEntries(Object.entries(e.facts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))]));
   }
 
   /**
@@ -156,6 +130,7 @@ export class Store {
     if ((h.classifier ?? 1) >= version) return false;
     const scriptlets = h.scriptlets.map((s) => ({ ...s, actions: classify({ phase: s.phase, interpreter: s.interpreter, body: s.body }) }));
     this.catalog.updateScriptlets(pkg, scriptlets, version);
+    markGeneration(this.dir, this.catalog.generation());
     return true;
   }
 

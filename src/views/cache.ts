@@ -4,8 +4,11 @@
  * <cache> is $WELD_CACHE, else $XDG_CACHE_HOME/weld, else ~/.cache/weld. It
  * is not in the store: a view is derived data, safe to delete at any time.
  *
- * The key covers the store path, the catalog's size and mtime (so an import
- * invalidates it), the variant text, the lock text and the --pkg roots. A
+ * The key covers the store path, the variant text, the lock text and the --pkg
+ * roots, and the store's own marks (src/store/marks.ts): its GC epoch, and,
+ * for a view without a lock, its catalog generation. A lock names every
+ * package by digest, so imports do not invalidate its view; only deleting
+ * objects can. A variant resolves against the catalog, so each commit does. A
  * cache hit opens neither SQLite nor the manifest, and loads no node:crypto:
  * directories are named by quickHash() of the key text, and views/<name>.key
  * holds the text itself (meta-<name>.json: the mount points of an image),
@@ -15,11 +18,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WeldError, notFound, usageError } from '../errors.js';
 import type { Manifest } from '../linker/output/manifest.js';
-import type { MountPoint } from './tree.js';
+import type { MountPoint } from './nodes.js';
 import { quickHash } from '../util/quickhash.js';
 import { variantPath } from '../linker/variant.js';
 import { cacheRoot } from '../util/cachedir.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { objectPath, objectRelPath, storePaths } from '../store/location.js';
+import { readGcEpoch, readGeneration } from '../store/marks.js';
 
 export { cacheRoot };
 
@@ -43,15 +48,6 @@ export interface PreparedView {
 /** bumped when the metadata image's layout changes, so cached manifests get a fresh image (2: xattr name filters) */
 const IMAGE_FORMAT = 2;
 
-const statKey = (f: string) => {
-  try {
-    const s = fs.statSync(f, { bigint: true });
-    return `${s.size}:${s.mtimeNs}:${s.ino}`;
-  } catch {
-    return '-';
-  }
-};
-
 function readOrNull(f: string | undefined): string | null {
   if (!f) return null;
   try {
@@ -61,16 +57,18 @@ function readOrNull(f: string | undefined): string | null {
   }
 }
 
-/** The cache key text of a view spec (cheap: stats and two small file reads). */
+/** The cache key text of a view spec (cheap: a few small file reads). */
 export function viewKey(spec: ViewSpec, variantFile: string | null): string {
-  const db = path.join(spec.storeDir, 'catalog.db');
+  const lock = readOrNull(spec.lock);
+  // no mark (a store older than marks, or one whose mark could not be written): a key nothing matches
+  const generation = lock === null ? readGeneration(spec.storeDir) || `unmarked ${Math.random()}` : null;
   return JSON.stringify({
-    v: 2,
+    v: 3,
     store: spec.storeDir,
-    db: statKey(db),
-    wal: statKey(db + '-wal'),
+    gcEpoch: readGcEpoch(spec.storeDir),
+    generation,
     variant: variantFile ? (readOrNull(variantFile) ?? variantFile) : null,
-    lock: readOrNull(spec.lock),
+    lock,
     roots: spec.roots ?? [],
   });
 }
@@ -87,7 +85,7 @@ const lap = (t: Record<string, number> | undefined, k: string, t0: number) => {
 export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoint[], timing?: Record<string, number>, opts: { image?: boolean } = {}): Promise<PreparedView> {
   const wantImage = opts.image !== false;
   let t = performance.now();
-  const objectsDir = path.join(spec.storeDir, 'objects');
+  const objectsDir = storePaths(spec.storeDir).objects;
   if (/[:,\\]/.test(objectsDir)) throw usageError(`The store path ${spec.storeDir} contains ':', ',' or '\\', which overlayfs mount options cannot carry`);
   let variantFile: string | null = null;
   if (spec.variant) {
@@ -127,7 +125,7 @@ export async function prepareView(spec: ViewSpec, mountpoints: readonly MountPoi
     fs.mkdirSync(dir, { recursive: true });
     writeFileAtomic(manifestFile, JSON.stringify(manifest));
     writeFileAtomic(keyFile, keyText);
-    // linking may checkpoint the catalog's WAL and so change the key: alias the new key too
+    // linking may write the lock (--lock naming a new file), and so change the key: alias the new key too
     const key2Text = viewKey(spec, variantFile);
     const key2 = quickHash(key2Text);
     if (key2Text !== keyText && key2 !== key) {
@@ -181,7 +179,7 @@ export function checkObjects(manifest: Manifest, objectsDir: string, storeDir: s
   for (const n of manifest.nodes) {
     if (!n.object || seen.has(n.object)) continue;
     seen.add(n.object);
-    if (!fs.existsSync(path.join(objectsDir, n.object.slice(0, 2), n.object.slice(2)))) missing.push({ object: n.object, path: n.path });
+    if (!fs.existsSync(objectPath(objectsDir, n.object))) missing.push({ object: n.object, path: n.path });
   }
   if (missing.length) {
     const e = notFound(
@@ -198,9 +196,9 @@ export function checkObjects(manifest: Manifest, objectsDir: string, storeDir: s
 /** The metadata-only EROFS image of a manifest plus mount points. */
 export async function metadataImage(manifest: Manifest, mountpoints: readonly MountPoint[]): Promise<Uint8Array> {
   const { manifestNodes } = await import('../linker/output/manifest.js');
-  const { withMountPoints, metacopyNodes } = await import('./tree.js');
+  const { withMountPoints, metacopyNodes } = await import('./nodes.js');
   const { encodeErofs } = await import('../formats/erofs/writer.js');
-  const nodes = metacopyNodes(withMountPoints(manifestNodes(manifest), mountpoints), (id) => `${id.slice(0, 2)}/${id.slice(2)}`);
+  const nodes = metacopyNodes(withMountPoints(manifestNodes(manifest), mountpoints), objectRelPath);
   // the name filter spares each file's inline-xattr scan on ls -l's negative security.selinux and ACL lookups
   const img = encodeErofs(nodes, { buildTime: manifest.sourceDateEpoch, metadataOnly: true, xattrFilter: true, volumeName: manifest.variant.slice(0, 16) });
   const out = new Uint8Array(img.size);

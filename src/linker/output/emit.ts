@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Extent } from '../../model.js';
 import { bug } from '../../errors.js';
-import { ioError } from '../../store/objects.js';
+import { ioError } from '../../util/io.js';
 
 /** Copies object ranges into an image file while Node goes on (src/linker/output/copy.ts). */
 export interface Copier {

@@ -1,6 +1,6 @@
 /**
- * The tree a view serves: the linked nodes plus the mount points weld needs
- * (/proc, /sys, /tmp, /dev and every --bind target). Pure.
+ * A view's nodes: what a link made (its manifest's nodes) plus the mount
+ * points weld needs (/proc, /sys, /tmp, /dev and every --bind target). Pure.
  */
 import type { TreeNode } from '../model.js';
 import { manifestNodes } from '../linker/output/manifest.js';
