@@ -15,6 +15,7 @@ import { nevra } from '../store/store.js';
 import { WeldError, isWeldError, notFound, usageError } from '../errors.js';
 import { readElfDynamic } from '../formats/elf/dynamic.js';
 import { packageLabel, parseRootSpec, resolve, type ResolverPackage } from '../linker/resolve.js';
+import { storeUniverse, variantResolveOptions } from '../linker/universe.js';
 import { decompress, type Compressor } from '../importer/decompress.js';
 import { resolveLinkTarget } from '../util/safepath.js';
 import { concatBytes } from '../util/bytes.js';
@@ -62,27 +63,11 @@ interface Owned {
   entry: FileEntry;
 }
 
-/** The store's packages of the variant's format as the resolver sees them, with their rows. */
+/** The store's packages as the resolver sees them, with no Conflicts: they govern the root image, not the few files copied from these packages. */
 function universe(store: Store, v: Variant): { packages: ResolverPackage[]; rows: Map<string, PackageRow> } {
-  const index = store.catalog.resolverIndex(v.format);
-  // no Conflicts: they govern the root image, not the few files copied from these packages
-  const packages = index.map(({ row: r, entry: e }) => ({
-    key: String(r.id),
-    format: r.format,
-    name: r.name,
-    epoch: r.epoch,
-    version: r.version,
-    release: r.release,
-    arch: r.arch,
-    provides: e.provides,
-    requires: e.requires,
-    preDepends: e.preDepends,
-    files: e.files,
-  }));
-  return { packages, rows: new Map(index.map(({ row }) => [String(row.id), row])) };
+  const u = storeUniverse(store, v.format);
+  return { packages: u.packages.map(({ conflicts: _c, breaks: _b, obsoletes: _o, ...p }) => p), rows: u.rows };
 }
-
-const resolveOptions = (v: Variant) => ({ format: v.format, arch: v.arch, prefer: Object.values(v.prefer), ignoreConflicts: v.ignoreConflicts });
 
 const atoms = (e: DepEntry) => ('anyOf' in e ? e.anyOf : [e]);
 /** The kernel chain: a metapackage names the kernel package; its other Depends (kmod, initramfs-tools) are not needed. */
@@ -99,7 +84,7 @@ function findKernel(store: Store, v: Variant, u = universe(store, v)): { info: K
   const chain = u.packages.map((p) => ({ ...p, requires: p.requires.filter(kernelDep), preDepends: p.preDepends.filter(kernelDep) }));
   let closure: ResolverPackage[];
   try {
-    closure = resolve(chain, [v.kernel], resolveOptions(v)).packages;
+    closure = resolve(chain, [v.kernel], variantResolveOptions(v)).packages;
   } catch (e) {
     if (!isWeldError(e) || e.code !== 'E_UNRESOLVED') throw e;
     const names = new Map(chain.map((p) => [packageLabel(p), p.name]));
@@ -207,7 +192,7 @@ function pathIndex(store: Store, rows: PackageRow[], want: (p: string) => boolea
 /** The rows of `root`'s package closure, as the linker would resolve it. */
 function closure(u: ReturnType<typeof universe>, v: Variant, root: string, absent: string): PackageRow[] {
   try {
-    return resolve(u.packages, [root], resolveOptions(v)).packages.map((p) => u.rows.get(p.key)!);
+    return resolve(u.packages, [root], variantResolveOptions(v)).packages.map((p) => u.rows.get(p.key)!);
   } catch (e) {
     if (isWeldError(e) && e.code === 'E_UNRESOLVED' && (e.data.missing as { neededBy: string }[]).some((m) => m.neededBy === '<root>')) throw notFound(absent);
     throw e;

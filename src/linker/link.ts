@@ -8,6 +8,7 @@ import { mergePackages } from './merge.js';
 import { applyActions, type ActionsReport } from './actions/apply.js';
 import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
+import { storeUniverse, variantResolveOptions } from './universe.js';
 import { encodeCaps } from '../formats/caps/caps.js';
 import { treeReader } from './reader.js';
 import { CLASSIFIER_VERSION } from '../importer/scriptlets/classifier-version.js';
@@ -70,30 +71,11 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     }
     chosen = lock.packages.map((p) => byDigest.get(p.digest)!);
   } else {
-    // one query over the link index: no header or tree is decoded to resolve
-    const index = store.catalog.resolverIndex(variant.format);
-    if (!index.length) throw notFound(`The store has no ${variant.format} packages; import some first (variant ${variant.name} takes ${variant.format})`);
+    const universe = storeUniverse(store, variant.format);
+    if (!universe.packages.length) throw notFound(`The store has no ${variant.format} packages; import some first (variant ${variant.name} takes ${variant.format})`);
     const { resolve } = await import('./resolve.js');
-    const universe = index.map(({ row: r, entry: e }) => ({
-      key: String(r.id),
-      format: r.format,
-      name: r.name,
-      epoch: r.epoch,
-      version: r.version,
-      release: r.release,
-      arch: r.arch,
-      provides: e.provides,
-      requires: e.requires,
-      preDepends: e.preDepends,
-      conflicts: e.conflicts,
-      breaks: e.breaks,
-      obsoletes: e.obsoletes,
-      files: e.files,
-    }));
-    const roots = opts.roots ?? variant.packages;
-    const res = resolve(universe, roots, { format: variant.format, arch: variant.arch, prefer: Object.values(variant.prefer), ignoreConflicts: variant.ignoreConflicts });
-    const byId = new Map(index.map(({ row }) => [String(row.id), row]));
-    chosen = res.packages.map((p) => byId.get(p.key)!);
+    const res = resolve(universe.packages, opts.roots ?? variant.packages, variantResolveOptions(variant));
+    chosen = res.packages.map((p) => universe.rows.get(p.key)!);
   }
   chosen.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id));
   t = lap(opts.timing, 'resolve', t);
