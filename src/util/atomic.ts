@@ -46,15 +46,19 @@ export function writeFileAtomic(file: string, data: Uint8Array | string, o: Atom
   withAtomicFileSync(file, (fd) => void fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data), o);
 }
 
-/** Runs `body` on the temp file's descriptor, then puts the file in place; on any failure the temp goes. */
-function withAtomicFileSync<T>(file: string, body: (fd: number, tmp: string) => T, o: AtomicOptions = {}): T {
+/** Opens a fresh temp file beside `file`. */
+function openTemp(file: string, o: AtomicOptions): { fd: number; tmp: string } {
   const tmp = tempBeside(file);
-  let fd: number;
   try {
-    fd = fs.openSync(tmp, 'w', o.mode ?? 0o644);
+    return { fd: fs.openSync(tmp, 'w', o.mode ?? 0o644), tmp };
   } catch (e) {
     throw ioError(`Cannot write ${file}`, e);
   }
+}
+
+/** Runs `body` on the temp file's descriptor, then puts the file in place; on any failure the temp goes. */
+function withAtomicFileSync<T>(file: string, body: (fd: number, tmp: string) => T, o: AtomicOptions = {}): T {
+  const { fd, tmp } = openTemp(file, o);
   try {
     const r = body(fd, tmp);
     finish(fd, tmp, file, o);
@@ -67,13 +71,7 @@ function withAtomicFileSync<T>(file: string, body: (fd: number, tmp: string) => 
 
 /** withAtomicFileSync for a body that streams (awaits) its writes. */
 export async function withAtomicFile<T>(file: string, body: (fd: number, tmp: string) => Promise<T> | T, o: AtomicOptions = {}): Promise<T> {
-  const tmp = tempBeside(file);
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w', o.mode ?? 0o644);
-  } catch (e) {
-    throw ioError(`Cannot write ${file}`, e);
-  }
+  const { fd, tmp } = openTemp(file, o);
   try {
     const r = await body(fd, tmp);
     finish(fd, tmp, file, o);
