@@ -44,11 +44,6 @@ export function conflict(message: string, data: Record<string, unknown> = {}): W
   return new WeldError('conflict', 'E_CONFLICT', message, data);
 }
 
-export function toolError(argv: string[], stderr: string, message?: string): WeldError {
-  const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-  return new WeldError('tool', 'E_TOOL', message ?? `${argv[0]} failed: ${tail}`, { argv, stderr: tail });
-}
-
 export function bug(message: string, data: Record<string, unknown> = {}): WeldError {
   return new WeldError('bug', 'E_BUG', `internal error: ${message}`, data);
 }

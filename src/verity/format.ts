@@ -101,11 +101,6 @@ export function hashTreeGeometry(p: VerityParams): HashTreeGeometry {
   return { digestSize, digestSlot, hashPerBlock, levels, levelBlocks, levelStart, hashBlocks: pos, hashAreaSize: pos * p.hashBlockSize };
 }
 
-/** Bytes `veritysetup format` writes to the hash device: superblock block + hash area. */
-export function hashDeviceSize(p: VerityParams): number {
-  return p.hashBlockSize + hashTreeGeometry(p).hashAreaSize;
-}
-
 /** The 512-byte verity superblock (struct verity_sb). The hash area starts at the next hash-block boundary. */
 export function superblock(f: SuperblockFields): Uint8Array {
   checkParams(f);

@@ -93,10 +93,6 @@ export function parseEVR(text: string): EVR {
   return { epoch, version, release };
 }
 
-export function formatEVR(e: EVR): string {
-  return `${e.epoch !== null ? `${e.epoch}:` : ''}${e.version}${e.release !== null ? `-${e.release}` : ''}`;
-}
-
 const epochText = (e: EVR['epoch']): string | null => (e === null ? null : String(e));
 
 /**

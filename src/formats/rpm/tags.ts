@@ -362,16 +362,10 @@ export const SIGTAG = {
 
 const TAG_NAMES = new Map<number, string>();
 for (const [k, v] of Object.entries(TAG)) if (!TAG_NAMES.has(v)) TAG_NAMES.set(v, k);
-const SIGTAG_NAMES = new Map<number, string>();
-for (const [k, v] of Object.entries(SIGTAG)) if (!SIGTAG_NAMES.has(v)) SIGTAG_NAMES.set(v, k);
 
 /** Main-header tag name for a number, e.g. 1000 → "NAME"; undefined when unknown. */
 export function tagName(tag: number): string | undefined {
   return TAG_NAMES.get(tag);
-}
-/** Signature-header tag name, e.g. 1002 → "PGP", 268 → "RSA". */
-export function sigTagName(tag: number): string | undefined {
-  return SIGTAG_NAMES.get(tag);
 }
 export function tagNumber(name: string): number | undefined {
   return (TAG as Record<string, number>)[name.toUpperCase().replace(/^RPMTAG_/, '')];
