@@ -86,3 +86,16 @@ describe.skipIf(!canRun)('weld with global options before the command', () => {
     expect(noCommand.stderr).not.toMatch(/unknown command/);
   });
 });
+
+describe('a reader that closed the pipe', () => {
+  it('ends weld quietly, as SIGPIPE ends ls: no stack trace, status 141', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the read end is gone before weld writes
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(stderr).toBe('');
+    expect(status).toBe(141);
+  });
+});

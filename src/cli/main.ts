@@ -57,6 +57,12 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+// `weld ls | head`: a reader that closed the pipe wants no more output, as with ls or cat (killed by SIGPIPE, status 141)
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(141);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
