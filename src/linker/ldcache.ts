@@ -1,4 +1,5 @@
 import { isWeldError } from '../errors.js';
+import { walkPath } from './tree.js';
 import { bufferSource, readElfDynamic, type ByteSource, type ElfDynamicInfo } from '../formats/elf/dynamic.js';
 import { dlCacheLibcmp, FLAG_ELF, ldconfigFlags, type LdCacheLib } from '../formats/ldcache/cache.js';
 
@@ -48,29 +49,12 @@ export const DEBIAN_AMD64_SYSTEM_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_
 
 /** chroot_canon(): resolves every symlink inside the tree; null when a component is missing or links loop. */
 export async function canonicalPath(tree: LdTree, path: string): Promise<string | null> {
-  const todo = path.split('/').filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const part = todo.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const p = '/' + [...done, part].join('/');
-    const t = await tree.lstat(p);
-    if (t === null) return null;
-    if (t === 'symlink') {
-      if (++links > 40) return null;
-      const target = await tree.readlink(p);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(part);
+  const walk = walkPath(path, 'fail');
+  for (let r = walk.next(); ; ) {
+    if (r.done) return r.value;
+    const t = await tree.lstat(r.value);
+    r = walk.next(t === null ? null : t === 'symlink' ? { target: await tree.readlink(r.value) } : 'other');
   }
-  return '/' + done.join('/');
 }
 
 function globToRegExp(pat: string): RegExp {

@@ -94,11 +94,17 @@ export class LinkTree {
   }
 }
 
+/** What a path walk learns of one component: absent, a symlink and its target, or anything else. */
+export type PathStep = null | { target: string } | 'other';
+
 /**
- * Resolves every symlink along p inside a tree (at most 40 links, like the
- * kernel); missing components stay as written (realpath -m). Null when links loop.
+ * The one symlink walk inside a tree (at most 40 links, like the kernel). It
+ * yields each path it must look at and is told what is there, so a sync and an
+ * async tree share it. A missing component ends the walk with null when
+ * `missing` is 'fail' (ldconfig's chroot_canon), or stays as written when
+ * 'keep' (realpath -m). Null too when links loop.
  */
-export function realpath(get: (p: string) => LinkNode | undefined, p: string): string | null {
+export function* walkPath(p: string, missing: 'keep' | 'fail'): Generator<string, string | null, PathStep> {
   const todo = p.split('/').filter(Boolean);
   const done: string[] = [];
   let links = 0;
@@ -109,16 +115,27 @@ export function realpath(get: (p: string) => LinkNode | undefined, p: string): s
       done.pop();
       continue;
     }
-    const n = get('/' + [...done, part].join('/'));
-    if (n?.type === 'symlink') {
+    const step = yield '/' + [...done, part].join('/');
+    if (step === null && missing === 'fail') return null;
+    if (step !== null && step !== 'other') {
       if (++links > 40) return null;
-      if (n.target!.startsWith('/')) done.length = 0;
-      todo.unshift(...n.target!.split('/').filter(Boolean));
+      if (step.target.startsWith('/')) done.length = 0;
+      todo.unshift(...step.target.split('/').filter(Boolean));
       continue;
     }
     done.push(part);
   }
   return '/' + done.join('/');
+}
+
+/** realpath -m inside a tree: every symlink along p resolved, missing components kept as written. */
+export function realpath(get: (p: string) => LinkNode | undefined, p: string): string | null {
+  const walk = walkPath(p, 'keep');
+  for (let r = walk.next(); ; ) {
+    if (r.done) return r.value;
+    const n = get(r.value);
+    r = walk.next(n === undefined ? null : n.type === 'symlink' ? { target: n.target! } : 'other');
+  }
 }
 
 /** Content identity for conflict checks; mtime is not part of it. */
