@@ -29,7 +29,7 @@ export interface ActionsReport {
   files: FileOpsResult;
   shells: string[];
   ldconfig: { entries: number } | null;
-  caCertificates?: { certificates: number } | null;
+  caCertificates?: { certificates: number; hashLinks: number } | null;
   updateShells?: { shells: number } | null;
   pamAuthUpdate?: { profiles: string[] } | null;
   timezone?: string;
