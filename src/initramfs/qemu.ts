@@ -9,6 +9,8 @@ export interface BootOptions {
   kernel: string;
   initrd: string;
   disk: string;
+  /** more read-only virtio disks (vdb, vdc, …): how a guest with no network gets data */
+  extraDisks?: string[];
   /** kernel command line */
   append: string;
   timeoutMs: number;
@@ -32,7 +34,7 @@ function qemuArgs(o: BootOptions): string[] {
     '-machine', 'accel=tcg', '-cpu', 'max', '-m', String(o.memoryMiB ?? 512),
     '-nographic', '-no-reboot', '-monitor', 'none',
     '-kernel', o.kernel, '-initrd', o.initrd, '-append', o.append,
-    '-drive', `file=${o.disk},if=virtio,format=raw,readonly=on`,
+    ...[o.disk, ...(o.extraDisks ?? [])].flatMap((d) => ['-drive', `file=${d},if=virtio,format=raw,readonly=on`]),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -42,4 +42,15 @@ export function stageDebs(cache: string, pkgs: string[], dir: string): string {
     symlinkSync(f, path.join(dir, path.basename(f)));
   }
   return dir;
+}
+
+/** The built CLI, asynchronously: a minute-long spawnSync starves vitest's worker RPC. */
+export function weldAsync(args: string[]): Promise<{ status: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('error', reject);
+    c.on('close', (code) => resolve({ status: code ?? -1, stderr }));
+  });
 }

@@ -1,0 +1,31 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './tools.js';
+
+/** where the tests keep downloaded bookworm .debs */
+export const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
+
+// the closure weld resolves for variants/k8s.toml in bookworm (checked by the link below: a missing one fails it)
+export const K8S_DEBS = `adduser base-files base-passwd bash ca-certificates conntrack containerd containernetworking-plugins coreutils cpio dash
+dbus dbus-bin dbus-daemon dbus-session-bus-common dbus-system-bus-common debconf debianutils dmsetup dpkg findutils gcc-12-base grep
+init-system-helpers initramfs-tools initramfs-tools-core iproute2 iptables klibc-utils kmod libacl1 libapparmor1 libargon2-1 libattr1
+libaudit-common libaudit1 libblkid1 libbpf1 libbsd0 libbz2-1.0 libc-bin libc6 libcap-ng0 libcap2 libcap2-bin libcom-err2 libcrypt1
+libcryptsetup12 libdb5.3 libdbus-1-3 libdebconfclient0 libdevmapper1.02.1 libelf1 libexpat1 libfdisk1 libffi8 libgcc-s1 libgcrypt20
+libgmp10 libgpg-error0 libgssapi-krb5-2 libip4tc2 libip6tc2 libjson-c5 libk5crypto3 libkeyutils1 libklibc libkmod2 libkrb5-3
+libkrb5support0 liblz4-1 liblzma5 libmd0 libmnl0 libmount1 libncursesw6 libnetfilter-conntrack3 libnfnetlink0 libnftnl11 libp11-kit0
+libpam-modules libpam-modules-bin libpam0g libpcre2-8-0 libproc2-0 libseccomp2 libselinux1 libsemanage-common libsemanage2 libsepol2
+libsmartcols1 libssl3 libsystemd-shared libsystemd0 libtinfo6 libtirpc-common libtirpc3 libudev1 libuuid1 libxtables12 libzstd1
+linux-base linux-image-amd64 logsave mawk mount netbase openssl passwd procps runc sed systemd systemd-sysv tar udev usr-is-merged
+util-linux util-linux-extra zlib1g`.split(/\s+/);
+
+/** The cached .deb of each k8s package, and the kernel package the metapackage names. */
+export function k8sDebFiles(): string[] {
+  const names = fs.readdirSync(DEB_DIR);
+  const out = K8S_DEBS.map((p) => names.find((n) => n.startsWith(`${p}_`) && n.endsWith('.deb')));
+  // linux-image-amd64 is a metapackage: its kernel package's name carries the ABI
+  const kernel = names.filter((n) => /^linux-image-\d.*-amd64_.*\.deb$/.test(n)).sort().pop();
+  return [...out, kernel].map((n) => {
+    if (!n) throw new Error('a k8s package is missing from the cache');
+    return path.join(DEB_DIR, n);
+  });
+}
