@@ -456,6 +456,8 @@ function chownChmod(c: Cmd, cx: Ctx, tool: OwnerTool): Result {
   const isOpt = (x: string) => /^(-[RfvchH]+|--(recursive|silent|quiet|verbose|changes|no-dereference|dereference|reference=.*|from=.*))$/.test(x);
   const opts = a.filter(isOpt);
   const rest = a.filter((x) => !isOpt(x));
+  const from = opts.find((x) => x.startsWith('--reference=') || x.startsWith('--from='));
+  if (from) return opaque(c, `${tool} ${from} depends on the state of another file`);
   const [spec, ...paths] = rest;
   if (!spec || !paths.length) return opaque(c, `${tool} without a target`);
   const mode = tool === 'chmod' ? parseOctal(spec) : undefined;
@@ -500,7 +502,7 @@ function ownerPathProblem(p: string, opts: string[]): string | null {
   if (!p.startsWith('/')) return `of a relative path "${p}"`;
   if (/[*?[]/.test(p)) return `of "${p}", a pattern the packages' files would have to match`;
   if (opts.some((x) => /^-[a-zA-Z]*R/.test(x) || x === '--recursive')) return `-R of "${p}", a whole tree`;
-  if (opts.some((x) => /^-[a-zA-Z]*h/.test(x) || x === '--no-dereference' || x.startsWith('--reference=') || x.startsWith('--from='))) return `of "${p}" with ${opts.join(' ')}`;
+  if (opts.some((x) => /^-[a-zA-Z]*h/.test(x) || x === '--no-dereference')) return `of "${p}" with ${opts.join(' ')}`;
   return null;
 }
 
