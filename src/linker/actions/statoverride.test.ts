@@ -57,6 +57,14 @@ describe('applyStatOverrides', () => {
     expect(u.get('/usr/bin/ping')).toMatchObject({ mode: modeOf('file', 0o4754), group: 'messagebus', caps: 'cap_net_raw=ep' });
   });
 
+  it('changes every hard link of the file, as they are one inode', () => {
+    const t = tree();
+    for (const p of ['/usr/bin/a', '/usr/bin/b']) t.set({ path: p, type: 'file', mode: modeOf('file', 0o755), uid: 0, gid: 0, user: 'root', group: 'root', mtime: 7, size: 3, object: 'cc'.repeat(32), origin: 'p', hardlink: 3 });
+    run(t, [{ kind: 'statoverride', tool: 'dpkg-statoverride', path: '/usr/bin/a', user: 'root', group: 'crontab', mode: 0o2755 }]);
+    expect(t.get('/usr/bin/b')).toMatchObject({ mode: modeOf('file', 0o2755), group: 'crontab', hardlink: 3 });
+    expect(t.get('/usr/bin/crontab')).toMatchObject({ mode: modeOf('file', 0o755), group: 'root' });
+  });
+
   it('lists what the script would have failed at, and takes guards from the shipped tree', () => {
     const t = tree();
     const r = run(

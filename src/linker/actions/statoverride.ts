@@ -1,5 +1,5 @@
 import type { Action, Guard } from '../../model.js';
-import { modeOf, realpath, type LinkTree } from '../tree.js';
+import { modeOf, realpath, type LinkNode, type LinkTree } from '../tree.js';
 import { PHASE_RANK } from './files.js';
 
 type StatOverride = Extract<Action, { kind: 'statoverride' }>;
@@ -73,6 +73,17 @@ export function applyStatOverrides(
     }
     if (a.mode !== undefined) n.mode = modeOf(n.type, a.mode & 0o7777);
     tree.set(n);
+    // hard links are one inode: they all take the new owner and mode
+    if (cur.hardlink)
+      for (const o of [...tree.nodes.values()])
+        if (o.hardlink === cur.hardlink && o.path !== n.path) {
+          const m: LinkNode = { ...o, mode: n.mode, user: n.user, group: n.group };
+          if (n.caps) m.caps = n.caps;
+          else delete m.caps;
+          if (n.xattrs) m.xattrs = n.xattrs;
+          else delete m.xattrs;
+          tree.set(m);
+        }
     res.applied++;
   }
   return res;
