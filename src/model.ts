@@ -88,6 +88,12 @@ export type Action =
   | { kind: 'rmdir'; path: string; when?: Guard[] }
   /** rm [-f] PATH: nothing to do where nothing is; removing what a package ships is not modelled (listed instead) */
   | { kind: 'remove'; path: string; when?: Guard[] }
+  /**
+   * the owner and mode a script gives a path it did not make itself (dpkg-statoverride --update, chown,
+   * chgrp, chmod), owners by name; `tool` decides what a missing path means and whether chown's
+   * clearing of setuid/setgid applies
+   */
+  | { kind: 'statoverride'; tool: 'dpkg-statoverride' | 'chown' | 'chmod'; path: string; user?: string; group?: string; mode?: number; when?: Guard[] }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }

@@ -440,34 +440,116 @@ function installCmd(c: Cmd, cx: Ctx): Result {
   return acts(out);
 }
 
+type OwnerTool = 'chown' | 'chgrp' | 'chmod';
+
 /**
- * chown/chmod become directory actions only for directories the script made
- * itself: the model has no action for a file's owner or mode.
+ * chown/chgrp/chmod. On a file or directory the script made itself they are
+ * part of that action; on any other absolute path (a file or directory a
+ * package ships) they are a statoverride, which the linker applies once the
+ * accounts exist.
  */
-function chownChmod(c: Cmd, cx: Ctx, isChown: boolean): Result {
+function chownChmod(c: Cmd, cx: Ctx, tool: OwnerTool): Result {
   const a = exactArgs(c);
   if (!a) return unresolved(c);
-  if (REMOVAL.test(cx.phase)) return noop(`${isChown ? 'chown' : 'chmod'} on package removal`);
+  if (REMOVAL.test(cx.phase)) return noop(`${tool} on package removal`);
   // chmod's symbolic modes (-x, u+s) look like options: only these are options
-  const rest = a.filter((x) => !/^(-[RfvchH]+|--(recursive|silent|quiet|verbose|changes|no-dereference|dereference|reference=.*|from=.*))$/.test(x));
+  const isOpt = (x: string) => /^(-[RfvchH]+|--(recursive|silent|quiet|verbose|changes|no-dereference|dereference|reference=.*|from=.*))$/.test(x);
+  const opts = a.filter(isOpt);
+  const rest = a.filter((x) => !isOpt(x));
+  const from = opts.find((x) => x.startsWith('--reference=') || x.startsWith('--from='));
+  if (from) return opaque(c, `${tool} ${from} depends on the state of another file`);
   const [spec, ...paths] = rest;
-  if (!spec || !paths.length) return opaque(c, `${isChown ? 'chown' : 'chmod'} without a target`);
-  const mode = isChown ? undefined : parseOctal(spec);
-  if (!isChown && mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
-  const [user, group] = isChown ? spec.split(/[:.]/, 2) : [];
+  if (!spec || !paths.length) return opaque(c, `${tool} without a target`);
+  const mode = tool === 'chmod' ? parseOctal(spec) : undefined;
+  if (tool === 'chmod' && mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
+  let user: string | undefined;
+  let group: string | undefined;
+  if (tool === 'chgrp') group = spec;
+  else if (tool === 'chown') {
+    // USER, USER:GROUP, :GROUP (and the old USER.GROUP)
+    const sep = spec.includes(':') ? spec.indexOf(':') : spec.indexOf('.');
+    user = sep < 0 ? spec : spec.slice(0, sep);
+    group = sep < 0 ? undefined : spec.slice(sep + 1);
+    // `chown USER:` gives USER's login group, which only the finished account database knows
+    if (sep >= 0 && user && !group) return opaque(c, `chown "${spec}" sets the user's login group`);
+  }
   const out: Action[] = [];
   for (const p of paths) {
     // a file or directory this script made: its owner and mode are part of that action
-    let a: Extract<Action, { kind: 'file' | 'directory' }>;
-    if (cx.createdFiles.has(p)) a = { kind: 'file', path: p, truncate: false };
-    else if (cx.createdDirs.has(p) || p.endsWith('/')) a = { kind: 'directory', path: p.replace(/(.)\/+$/, '$1') };
-    else return opaque(c, `${isChown ? 'chown' : 'chmod'} of "${p}", which is not known to be a directory`);
-    if (user) a.user = user;
-    if (group) a.group = group;
-    if (mode !== undefined) a.mode = mode;
-    out.push(a);
+    let made: Extract<Action, { kind: 'file' | 'directory' }> | undefined;
+    if (cx.createdFiles.has(p)) made = { kind: 'file', path: p, truncate: false };
+    else if (cx.createdDirs.has(p) || p.endsWith('/')) made = { kind: 'directory', path: p.replace(/(.)\/+$/, '$1') };
+    if (made) {
+      if (user) made.user = user;
+      if (group) made.group = group;
+      if (mode !== undefined) made.mode = mode;
+      out.push(made);
+      continue;
+    }
+    const r = ownerPathProblem(p, opts);
+    if (r) return opaque(c, `${tool} ${r}`);
+    const o: Extract<Action, { kind: 'statoverride' }> = { kind: 'statoverride', tool: tool === 'chmod' ? 'chmod' : 'chown', path: p };
+    if (user) o.user = user;
+    if (group) o.group = group;
+    if (mode !== undefined) o.mode = mode;
+    out.push(o);
   }
   return acts(out);
+}
+
+/** why chown/chmod of a path the script did not make is not a statoverride; null when it is one */
+function ownerPathProblem(p: string, opts: string[]): string | null {
+  if (!p.startsWith('/')) return `of a relative path "${p}"`;
+  if (/[*?[]/.test(p)) return `of "${p}", a pattern the packages' files would have to match`;
+  if (opts.some((x) => /^-[a-zA-Z]*R/.test(x) || x === '--recursive')) return `-R of "${p}", a whole tree`;
+  if (opts.some((x) => /^-[a-zA-Z]*h/.test(x) || x === '--no-dereference')) return `of "${p}" with ${opts.join(' ')}`;
+  return null;
+}
+
+/** what dpkg-statoverride --add recorded in this script, among the variables, under names no script can spell */
+const overrideVar = (path: string) => ` statoverride ${path}`;
+
+/**
+ * dpkg-statoverride. A fresh image has no overrides, so `--list PATH` fails
+ * unless this script added one, and `--remove` has nothing to remove.
+ * `--add` from postinst changes the file only with `--update` (otherwise dpkg
+ * applies it when it next unpacks the package); from preinst, the unpack that
+ * follows applies it.
+ */
+function statoverrideCmd(c: Cmd, env: Env, cx: Ctx): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['admindir', 'instdir', 'root']);
+  const known = new Set(['add', 'remove', 'list', 'update', 'force', 'force-all', 'force-statoverride-add', 'force-statoverride-remove', 'quiet', 'admindir', 'instdir', 'root']);
+  const other = [...o.flags.keys()].find((k) => !known.has(k));
+  if (other) return opaque(c, `dpkg-statoverride --${other} is not modelled`);
+  if (o.flags.has('list')) {
+    if (o.rest.length !== 1) return noop('dpkg-statoverride --list (query)', null);
+    const v = env.vars.get(overrideVar(o.rest[0]!));
+    const status = v === undefined ? false : v?.length === 1 ? v[0] === 'yes' : null;
+    return noop(`dpkg-statoverride --list ${o.rest[0]} (query: ${status === false ? 'no override in a fresh image' : 'added by this script'})`, status);
+  }
+  if (o.flags.has('remove')) {
+    if (REMOVAL.test(cx.phase)) return noop('dpkg-statoverride --remove on package removal');
+    if (o.rest.length !== 1) return opaque(c, 'dpkg-statoverride --remove without exactly one path');
+    const v = env.vars.get(overrideVar(o.rest[0]!));
+    if (v !== undefined && !(v?.length === 1 && v[0] === 'no')) return opaque(c, `dpkg-statoverride --remove of the override this script added for ${o.rest[0]}`);
+    return noop(`dpkg-statoverride --remove ${o.rest[0]} (a fresh image has no override to remove)`, true);
+  }
+  if (!o.flags.has('add')) return opaque(c, 'dpkg-statoverride without --add, --remove or --list');
+  if (REMOVAL.test(cx.phase)) return noop('dpkg-statoverride --add on package removal');
+  if (o.rest.length !== 4) return opaque(c, `dpkg-statoverride --add with ${o.rest.length} operands, not USER GROUP MODE PATH`);
+  const [user, group, modeText, path] = o.rest as [string, string, string, string];
+  const mode = parseOctal(modeText);
+  if (mode === undefined) return opaque(c, `dpkg-statoverride --add with mode "${modeText}", not octal`);
+  if (!path.startsWith('/') || /[*?[]/.test(path)) return opaque(c, `dpkg-statoverride --add of "${path}", not an absolute path`);
+  env.vars.set(overrideVar(path), ['yes']);
+  if (!o.flags.has('update') && cx.phase !== 'preinst' && cx.phase !== 'pre') {
+    return noop(`dpkg-statoverride --add ${path} without --update (dpkg applies it when it next unpacks the package)`, true);
+  }
+  // dpkg's '#ID' spelling of a numeric owner
+  const id = (s: string) => s.replace(/^#(\d+)$/, '$1');
+  return acts([{ kind: 'statoverride', tool: 'dpkg-statoverride', path, user: id(user), group: id(group), mode }], true);
 }
 
 function tmpfilesCmd(c: Cmd): Result {
@@ -802,8 +884,9 @@ const TABLE: Record<string, Handler> = {
   chkconfig: (c) => chkconfig(c),
   mkdir: (c, _e, cx) => mkdirCmd(c, cx),
   install: (c, _e, cx) => installCmd(c, cx),
-  chown: (c, _e, cx) => chownChmod(c, cx, true),
-  chmod: (c, _e, cx) => chownChmod(c, cx, false),
+  chown: (c, _e, cx) => chownChmod(c, cx, 'chown'),
+  chgrp: (c, _e, cx) => chownChmod(c, cx, 'chgrp'),
+  chmod: (c, _e, cx) => chownChmod(c, cx, 'chmod'),
   'systemd-tmpfiles': (c) => tmpfilesCmd(c),
   rm: (c, _e, cx) => rmCmd(c, cx),
   rmdir: (c, _e, cx) => rmdirCmd(c, cx),
@@ -822,7 +905,7 @@ const TABLE: Record<string, Handler> = {
     env.vars.set(UMASK_VAR, m === null ? null : [m]);
     return noop(`umask ${c.args[0] ?? '?'}`, true);
   },
-  'dpkg-statoverride': (c, _e, cx) => (c.args.includes('--list') ? noop('dpkg-statoverride --list (query)', null) : c.args.includes('--remove') && REMOVAL.test(cx.phase) ? noop('dpkg-statoverride --remove on package removal') : opaque(c, 'dpkg-statoverride sets a file\'s owner and mode, which no action models')),
+  'dpkg-statoverride': (c, env, cx) => statoverrideCmd(c, env, cx),
   xargs: (c, env, cx) => {
     let i = 0;
     while (i < c.args.length && /^-/.test(c.args[i] ?? '')) i++;

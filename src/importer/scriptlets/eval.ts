@@ -266,7 +266,7 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
   }
 }
 
-const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove']);
+const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride']);
 
 function guarded(cx: Ctx, g: Guard, f: () => Flow): Flow {
   cx.guards.push(g);

@@ -303,13 +303,14 @@ describe('classifyScriptlet: file operations', () => {
     ]);
   });
 
-  it('keeps what it cannot model opaque: hard links, cp -a/-r, relative paths, chmod of a file it did not make, writes with output', () => {
+  it('keeps what it cannot model opaque: hard links, cp -a/-r, relative paths, chmod -R of a tree it did not make, writes with output', () => {
     const kinds = (body: string) => real(deb('postinst', body)).map((a) => a.kind);
     expect(kinds('ln /usr/bin/a /usr/bin/b')).toEqual(['opaque']);
     expect(kinds('cp -a /etc/skel /root')).toEqual(['opaque']);
     expect(kinds('cp -r /usr/share/x /etc/x')).toEqual(['opaque']);
     expect(kinds('ln -s foo bar')).toEqual(['opaque']);
-    expect(kinds('chmod 600 /etc/shadow')).toEqual(['opaque']);
+    // chmod of one packaged file is a statoverride (statoverride.test.ts); of a whole tree, not
+    expect(kinds('chmod -R 600 /etc/shadow')).toEqual(['opaque']);
     expect(kinds('echo hi > /etc/motd')).toEqual(['opaque']);
     expect(kinds('rmdir -p /a/b')).toEqual(['opaque']);
     expect(kinds('rm -f /etc/*.old')).toEqual(['opaque']);

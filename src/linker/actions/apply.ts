@@ -7,6 +7,7 @@ import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
 import { applyFileOps, guardsFrom, type FileOpsResult } from './files.js';
+import { applyStatOverrides, type StatOverrideResult } from './statoverride.js';
 import { modeOf } from '../tree.js';
 
 /** Scriptlet phases that run when a package is installed (deb, rpm, rpm triggers on install). */
@@ -27,6 +28,8 @@ export interface ActionsReport {
   directories: number;
   /** scriptlets' ln -s, cp, `: > f`, rmdir */
   files: FileOpsResult;
+  /** owners and modes from dpkg-statoverride, chown, chgrp and chmod of paths the scripts did not make */
+  statoverrides: StatOverrideResult;
   shells: string[];
   ldconfig: { entries: number } | null;
   caCertificates?: { certificates: number; hashLinks: number } | null;
@@ -40,7 +43,7 @@ export interface ActionsReport {
 
 /**
  * Applies every package's declarative actions in a fixed order: users and
- * groups, directories, the scripts' file operations, alternatives, services, shells, ld.so.cache, machine
+ * groups, directories, the scripts' file operations, statoverrides, alternatives, services, shells, ld.so.cache, machine
  * identity and the variant's own files. Merged /usr happened before this.
  */
 export async function applyActions(
@@ -65,7 +68,7 @@ export async function applyActions(
   const of = <K extends Action['kind']>(k: K) => all.filter((x) => x.a.kind === k) as { pkg: string; phase: string; a: Extract<Action, { kind: K }> }[];
   const report: ActionsReport = {
     users: [], groups: [], allocated: { users: {}, groups: {} }, alternatives: [],
-    services: { enabled: [], missing: [], disabled: [] }, directories: 0, files: { applied: 0, notTaken: 0, unchanged: [], skipped: [] }, shells: [], ldconfig: null, deferred: [], opaque: [],
+    services: { enabled: [], missing: [], disabled: [] }, directories: 0, files: { applied: 0, notTaken: 0, unchanged: [], skipped: [] }, statoverrides: { applied: 0, notTaken: 0, absent: [], skipped: [] }, shells: [], ldconfig: null, deferred: [], opaque: [],
   };
 
   // 1. users and groups
@@ -118,6 +121,8 @@ export async function applyActions(
     partial,
     taken,
   );
+  // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
+  report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
@@ -177,13 +182,17 @@ export async function applyActions(
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
   }
-  if (variant.strict && (report.opaque.length || report.files.skipped.length)) {
-    const why = [...report.opaque.map((o) => `${o.package} ${o.phase} (${o.reason})`), ...report.files.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`)];
+  if (variant.strict && (report.opaque.length || report.files.skipped.length || report.statoverrides.skipped.length)) {
+    const why = [
+      ...report.opaque.map((o) => `${o.package} ${o.phase} (${o.reason})`),
+      ...report.files.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`),
+      ...report.statoverrides.skipped.map((f) => `${f.package} ${f.phase} statoverride ${f.path} (${f.reason})`),
+    ];
     throw new WeldError(
       'conflict',
       'E_OPAQUE',
       `Variant ${variant.name} is strict, and ${why.length} scriptlet steps could not be understood or applied: ` + why.slice(0, 5).join('; ') + (why.length > 5 ? '; …' : ''),
-      { opaque: report.opaque, skipped: report.files.skipped },
+      { opaque: report.opaque, skipped: report.files.skipped, statoverrides: report.statoverrides.skipped },
     );
   }
   return { report, accounts };

@@ -18,7 +18,7 @@ export interface FileOpsResult {
 }
 
 /** install-time phases in the order a package manager runs them */
-const PHASE_RANK: Record<string, number> = { pretrans: 0, preinst: 1, pre: 1, triggerprein: 1, postinst: 2, post: 2, posttrans: 3, triggerin: 4, filetriggerin: 4, transfiletriggerin: 5 };
+export const PHASE_RANK: Record<string, number> = { pretrans: 0, preinst: 1, pre: 1, triggerprein: 1, postinst: 2, post: 2, posttrans: 3, triggerin: 4, filetriggerin: 4, transfiletriggerin: 5 };
 
 /** umask 022, as package managers run scriptlets */
 const UMASK = 0o022;
