@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -20,17 +20,22 @@ export interface FoundKey {
 
 /**
  * Every regular file under a linked directory holding private key material,
- * by content (PEM or PuTTY armour) or by name. Symlinks are not followed.
+ * by name or by content (PEM or PuTTY armour), once per file. Symlinks are not followed.
  */
-export function findPrivateKeys(dir: string): FoundKey[] {
+export async function findPrivateKeys(dir: string): Promise<FoundKey[]> {
   const found: FoundKey[] = [];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+  // asynchronous, so a scan of a whole image does not starve the test runner's worker
+  const walk = async (rel: string) => {
+    const entries = (await fs.readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
       const p = `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(p);
+      if (e.isDirectory()) await walk(p);
       else if (e.isFile()) {
-        if (KEY_NAMES.test(e.name)) found.push({ path: p, why: 'named as a private key' });
-        const b = fs.readFileSync(path.join(dir, p));
+        if (KEY_NAMES.test(e.name)) {
+          found.push({ path: p, why: 'named as a private key' });
+          continue;
+        }
+        const b = await fs.readFile(path.join(dir, p));
         // cheap pre-filter before the regular expressions
         for (let i = b.indexOf('PRIVATE KEY-----'); i >= 0; i = b.indexOf('PRIVATE KEY-----', i + 1)) {
           const m = PEM_KEY.exec(b.toString('latin1', Math.max(0, i - 64), i + 16384));
@@ -43,6 +48,6 @@ export function findPrivateKeys(dir: string): FoundKey[] {
       }
     }
   };
-  walk('');
+  await walk('');
   return found;
 }
