@@ -113,8 +113,9 @@ export function applyFirstboot(
 ): FirstbootResult {
   const res: FirstbootResult = { units: [], hostKeys: null, deferred: [] };
   const enable = (unit: string, body: string, wantedBy: string[], near: string | undefined) => {
-    const dir = near ? near.slice(0, near.lastIndexOf('/')) : resolve('/lib/systemd/system');
-    const path = dir === '/etc/systemd/system' ? resolve('/lib/systemd/system') + '/' + unit : `${dir}/${unit}`;
+    // beside the server's own unit, in the vendor directory: /etc/systemd/system is the administrator's
+    const dir = near?.slice(0, near.lastIndexOf('/'));
+    const path = `${dir && dir !== '/etc/systemd/system' ? dir : resolve('/lib/systemd/system')}/${unit}`;
     tree.writeFile(path, body, 'action:firstboot');
     const target = path.replace(/^\/lib\//, '/usr/lib/');
     for (const w of wantedBy) {
