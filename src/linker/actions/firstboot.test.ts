@@ -58,6 +58,15 @@ describe('first-boot machine state', () => {
     expect(text(t, HOST_KEY_CONFIG).split('\n').filter((l) => l.startsWith('HostKey '))).toEqual(r.hostKeys!.keys.map((k) => `HostKey ${k}`));
   });
 
+  it("orders before sshd.service where the server's unit has that name (Fedora's)", () => {
+    const t = new LinkTree(0);
+    t.writeFile('/usr/lib/systemd/system/sshd.service', '[Service]\n', 'openssh-server');
+    t.writeFile('/usr/bin/ssh-keygen', 'elf', 'openssh', 0o755);
+    applyFirstboot(t, [{ pkg: 'openssh-server', a: hostKey }], { name: 'v', layout: { writable: [] } }, (p) => p);
+    expect(text(t, `/usr/lib/systemd/system/${SSH_KEYGEN_UNIT}`)).toContain('Before=sshd.service shutdown.target\n');
+    expect(t.get(`/etc/systemd/system/sshd.service.wants/${SSH_KEYGEN_UNIT}`)?.type).toBe('symlink');
+  });
+
   it('without an SSH unit or ssh-keygen, nothing is generated and the report says why', () => {
     const t = new LinkTree(0);
     const r = applyFirstboot(t, [{ pkg: 'p', a: hostKey }], { name: 'v', layout: { writable: [] } }, usrPath);
