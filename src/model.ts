@@ -97,8 +97,17 @@ export type Action =
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }
+  /**
+   * machine state a script makes on the installing host (host keys, a snakeoil certificate, a
+   * private key, a machine id): never baked into an image, made at first boot instead;
+   * `paths` are the files it makes, where the script names them
+   */
+  | { kind: 'firstboot'; what: FirstbootWhat; tool: string; paths: string[] }
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };
+
+/** ssh-host-key: ssh-keygen of a host key; ssl-snakeoil: make-ssl-cert's default certificate; private-key: any other key (openssl req -keyout, genrsa…); machine-id: dbus-uuidgen --ensure, systemd-machine-id-setup */
+export type FirstbootWhat = 'ssh-host-key' | 'ssl-snakeoil' | 'private-key' | 'machine-id';
 
 /**
  * A file test a scriptlet's branch depends on (`if [ ! -d /var/mail ]`),

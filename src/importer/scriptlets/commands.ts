@@ -685,6 +685,76 @@ function cacheCmd(c: Cmd): Result {
   return acts([{ kind: 'cache', tool, args: a.filter((x) => !/^--root=/.test(x)) }]);
 }
 
+// ---------------------------------------------------------------- first-boot state
+
+/*
+ * Host keys, snakeoil certificates, private keys and machine ids are the
+ * installing machine's own: an image must not carry them (every copy would
+ * share them), so they become `firstboot` actions the linker makes at boot.
+ */
+const firstboot = (what: Extract<Action, { kind: 'firstboot' }>['what'], tool: string, paths: (string | null | undefined)[]): Result =>
+  acts([{ kind: 'firstboot', what, tool, paths: paths.filter((p): p is string => typeof p === 'string' && p.startsWith('/')) }]);
+
+/** the arguments with unknown ones as a placeholder no option or path matches */
+const UNKNOWN_ARG = '\0?';
+const knownArgs = (c: Cmd): string[] => c.args.map((a) => a ?? UNKNOWN_ARG);
+const known = (s: string | undefined): string | undefined => (s === undefined || s.includes(UNKNOWN_ARG) ? undefined : s);
+
+function sshKeygen(c: Cmd): Result {
+  const o = getopt(knownArgs(c), ['a', 'b', 'C', 'D', 'E', 'F', 'f', 'G', 'I', 'J', 'j', 'K', 'M', 'm', 'N', 'n', 'O', 'P', 'r', 'S', 's', 'T', 't', 'V', 'W', 'w', 'Y', 'Z', 'z']);
+  // fingerprints, public halves and known_hosts look-ups read keys, they make none
+  for (const q of ['l', 'y', 'B', 'F', 'H', 'R', 'Q', 'L', 'k', 'e', 'i', 'D', 'Y']) if (o.flags.has(q)) return noop(`ssh-keygen -${q} (reads a key)`);
+  if (o.flags.has('A')) return firstboot('ssh-host-key', 'ssh-keygen', []);
+  const f = known(str(o, 'f'));
+  if (f !== undefined && f.startsWith('/') && !/\/ssh_host_[^/]*_key$/.test(f)) return firstboot('private-key', 'ssh-keygen', [f]);
+  // `ssh-keygen -q -f "$file" -N '' -t rsa` in a host-key loop: the file may be unknown, the key is a host key
+  return firstboot('ssh-host-key', 'ssh-keygen', [f]);
+}
+
+/** ssl-cert's make-ssl-cert: the default snakeoil pair, or a certificate from a template */
+function makeSslCert(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, []);
+  if (o.rest[0] === 'generate-default-snakeoil') return firstboot('ssl-snakeoil', 'make-ssl-cert', ['/etc/ssl/certs/ssl-cert-snakeoil.pem', '/etc/ssl/private/ssl-cert-snakeoil.key']);
+  if (o.rest.length === 2) return firstboot('private-key', 'make-ssl-cert', [o.rest[1]]);
+  return opaque(c, 'make-ssl-cert other than generate-default-snakeoil or TEMPLATE OUTPUT');
+}
+
+/** openssl subcommands that make a new private key */
+function opensslCmd(c: Cmd): Result {
+  const a = knownArgs(c);
+  const sub = a[0];
+  const opt = (name: string) => {
+    const i = a.indexOf(name);
+    return i >= 0 ? known(a[i + 1]) : undefined;
+  };
+  if (sub === 'req' && (a.includes('-keyout') || a.includes('-newkey') || (a.includes('-new') && !a.includes('-key')))) {
+    return firstboot('private-key', 'openssl', [opt('-keyout') ?? (a.includes('-keyout') ? undefined : opt('-out'))]);
+  }
+  if (sub === 'genrsa' || sub === 'gendsa' || sub === 'genpkey' || (sub === 'ecparam' && a.includes('-genkey'))) return firstboot('private-key', 'openssl', [opt('-out')]);
+  return opaque(c, 'unknown command "openssl"');
+}
+
+/** dbus-uuidgen --ensure[=FILE] writes a machine id; without it, it only prints one */
+function dbusUuidgen(c: Cmd): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const e = a.find((x) => x === '--ensure' || x.startsWith('--ensure='));
+  if (e) return firstboot('machine-id', 'dbus-uuidgen', [e.includes('=') ? e.slice(e.indexOf('=') + 1) : '/var/lib/dbus/machine-id']);
+  return noop('dbus-uuidgen (prints an id)');
+}
+
+const FIRSTBOOT_COMMANDS: Record<string, Handler> = {
+  'ssh-keygen': (c) => sshKeygen(c),
+  'make-ssl-cert': (c) => makeSslCert(c),
+  openssl: (c) => opensslCmd(c),
+  'dbus-uuidgen': (c) => dbusUuidgen(c),
+  'systemd-machine-id-setup': (c) => (c.args.includes('--print') ? noop('systemd-machine-id-setup --print (query)') : firstboot('machine-id', 'systemd-machine-id-setup', ['/etc/machine-id'])),
+  // SELinux labels of what a script made; weld's images carry the labels their packages ship
+  restorecon: () => noop('restorecon (SELinux relabel)'),
+};
+
 // ---------------------------------------------------------------- table
 
 const QUIET: Record<string, string> = {
@@ -728,7 +798,6 @@ const QUIET: Record<string, string> = {
   continue: 'continue',
   break: 'break',
   'runit-helper': 'runit-helper (runit supervision links, only when runit is installed)',
-  'systemd-machine-id-setup': 'machine id (set on first boot of an image)',
   cd: 'cd',
   pwd: 'pwd',
   unset: 'unset',
@@ -920,6 +989,7 @@ const TABLE: Record<string, Handler> = {
   ucf: (c, _e, cx) => (c.args.includes('--purge') && REMOVAL.test(cx.phase) ? noop('ucf --purge on package removal') : opaque(c, 'ucf manages a configuration file, which no action models')),
   ucfr: (c, _e, cx) => (c.args.includes('--purge') && REMOVAL.test(cx.phase) ? noop('ucfr --purge on package removal') : opaque(c, 'ucfr registers a configuration file, which no action models')),
   rpm: (c) => (c.args[0] && /^-q/.test(c.args[0]) ? noop('rpm query') : opaque(c, 'rpm other than a query')),
+  ...FIRSTBOOT_COMMANDS,
 };
 
 function accountRemoval(c: Cmd, cx: Ctx): Result {

@@ -9,6 +9,7 @@ import { usrPath } from '../usrmerge.js';
 import { applyFileOps, guardsFrom, type FileOpsResult } from './files.js';
 import { applyStatOverrides, type StatOverrideResult } from './statoverride.js';
 import { modeOf } from '../tree.js';
+import { applyFirstboot, type FirstbootResult } from './firstboot.js';
 
 /** Scriptlet phases that run when a package is installed (deb, rpm, rpm triggers on install). */
 export const INSTALL_PHASES = new Set(['preinst', 'postinst', 'pre', 'post', 'pretrans', 'posttrans', 'triggerprein', 'triggerin', 'filetriggerin', 'transfiletriggerin']);
@@ -36,6 +37,8 @@ export interface ActionsReport {
   updateShells?: { shells: number } | null;
   pamAuthUpdate?: { profiles: string[] } | null;
   timezone?: string;
+  /** host keys, snakeoil certificates, machine ids: made at first boot, never in the image */
+  firstboot?: FirstbootResult;
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
   opaque: { package: string; phase: string; reason: string }[];
@@ -152,6 +155,12 @@ export async function applyActions(
   if (all.some((x) => x.a.kind === 'cache' && x.a.tool === 'pam-auth-update')) {
     const { applyPamAuthUpdate } = await import('./pam.js');
     report.pamAuthUpdate = applyPamAuthUpdate(tree, text);
+  }
+  // 6e. machine state (host keys, snakeoil pair, machine ids): units that make it at first boot
+  const fb = of('firstboot');
+  if (fb.length) {
+    report.firstboot = applyFirstboot(tree, fb.map((x) => ({ pkg: x.pkg, a: x.a })), variant, resolve);
+    for (const d of report.firstboot.deferred) report.deferred.push({ package: d.package, kind: 'firstboot', detail: `${d.what}: ${d.detail}` });
   }
   // 7. machine identity: machine-id, the time zone (tzdata asks debconf, whose default is Etc/UTC), os-release
   tree.writeFile('/etc/machine-id', '', 'action:machine-id', 0o444);
