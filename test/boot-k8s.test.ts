@@ -38,11 +38,9 @@ systemctl --failed --no-legend --plain | while read -r unit rest; do
   journalctl -b -u "$unit" --no-pager -o cat | tail -n 20 | sed "s|^|WELD-JOURNAL $unit: |"
 done
 c=/run/weld-container
-mkdir -p $c/lower $c/rw $c/root
-mount -t erofs -o ro /dev/vdb $c/lower && mount -t tmpfs tmpfs $c/rw && mkdir -p $c/rw/upper $c/rw/work &&
-  mount -t overlay overlay -o lowerdir=$c/lower,upperdir=$c/rw/upper,workdir=$c/rw/work $c/root
-say "container root $(ls $c/root/bin/busybox 2>&1)"
-ctr run --rm --rootfs $c/root weld-check /bin/busybox sh -c 'echo WELD-CONTAINER-$((6 * 7))'
+mkdir -p $c && mount -t erofs -o ro /dev/vdb $c
+say "container root $(ls $c/bin/busybox 2>&1)"
+ctr run --rm --rootfs $c weld-check /bin/busybox sh -c 'echo WELD-CONTAINER-$((6 * 7))'
 say "ctr exit $?"
 say done
 systemctl poweroff --no-block
@@ -80,7 +78,8 @@ describe.skipIf(!canRun)('the k8s variant boots systemd and runs a container (qe
   let work = '';
   let result: BootResult;
   const at = (...p: string[]) => path.join(work, ...p);
-  const lines = () => result.log.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''));
+  // the check unit's lines reach the console through journald: "[  96.0] weld-boot-check[514]: WELD-…"
+  const lines = () => result.log.split('\n').flatMap((l) => /WELD-.*$/.exec(l.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''))?.[0] ?? []);
   const check = (what: string) => lines().find((l) => l.startsWith(`WELD-CHECK ${what}`));
 
   beforeAll(async () => {
@@ -93,16 +92,15 @@ describe.skipIf(!canRun)('the k8s variant boots systemd and runs a container (qe
     fs.writeFileSync(at('k8s-boot-check.toml'), checkVariant());
     const link = await weldAsync(['link', '--store', store, '--variant', at('k8s-boot-check.toml'), '-o', at('root.img'), '--report', at('root.json')]);
     expect(link.status, link.stderr).toBe(0);
-    // the container's root: another weld link, as weld's erofs output
-    fs.writeFileSync(at('box.toml'), 'name = "box"\nformat = "deb"\narch = "amd64"\npackages = ["busybox-static"]\n');
-    const box = await weldAsync(['link', '--store', store, '--variant', at('box.toml'), '--format', 'erofs', '-o', at('box.erofs')]);
+    // the container's root: another weld link (the minimal variant), as weld's erofs output, mounted read-only
+    const box = await weldAsync(['link', '--store', store, '--variant', 'minimal', '--format', 'erofs', '-o', at('box.erofs')]);
     expect(box.status, box.stderr).toBe(0);
     const ir = await weldAsync(['initramfs', '--store', store, '--variant', at('k8s-boot-check.toml'), '-o', at('initrd.img'), '--kernel', at('vmlinuz')]);
     expect(ir.status, ir.stderr).toBe(0);
     const { rootHash } = JSON.parse(fs.readFileSync(at('root.json'), 'utf8')) as { rootHash: string };
     result = await bootQemu(
       { kernel: at('vmlinuz'), initrd: at('initrd.img'), disk: at('root.img'), extraDisks: [at('box.erofs')], append: `console=ttyS0 panic=-1 roothash=${rootHash}`, timeoutMs: BOOT_TIMEOUT, memoryMiB: 1024, until: /reboot: Power down/ },
-      { kernel: /Linux version /, systemd: /systemd\[1\]: .*running in system mode/, multiUser: /Reached target .*multi-user\.target/, containerd: /WELD-CHECK containerd active/, marker: /^WELD-CONTAINER-42\r?$/m },
+      { kernel: /Linux version /, systemd: /systemd\[1\]: .*running in system mode/, multiUser: /Reached target .*multi-user\.target/, containerd: /WELD-CHECK containerd active/, marker: /WELD-CONTAINER-42\b/ },
     );
     fs.writeFileSync(at('serial.log'), result.log);
     if (process.env.WELD_KEEP) console.error(`serial log: ${at('serial.log')}`);
@@ -112,7 +110,7 @@ describe.skipIf(!canRun)('the k8s variant boots systemd and runs a container (qe
   });
 
   it('switches from weld\'s initramfs to systemd as PID 1 and reaches multi-user.target', () => {
-    expect(result.timedOut, lines().slice(-40).join('\n')).toBe(false);
+    expect(result.timedOut, result.log.split('\n').slice(-40).join('\n')).toBe(false);
     expect(result.marks.systemd, 'systemd never started').toBeDefined();
     expect(check('multi-user.target')).toBe('WELD-CHECK multi-user.target active');
   });
@@ -126,7 +124,7 @@ describe.skipIf(!canRun)('the k8s variant boots systemd and runs a container (qe
 
   it('runs containerd, and a container whose root is a weld erofs image from a second disk', () => {
     expect(check('containerd')).toBe('WELD-CHECK containerd active');
-    expect(check('ctr exit'), lines().filter((l) => l.startsWith('WELD-') || /ctr:/.test(l)).join('\n')).toBe('WELD-CHECK ctr exit 0');
+    expect(check('ctr exit'), result.log.split('\n').filter((l) => /weld-boot-check/.test(l)).join('\n')).toBe('WELD-CHECK ctr exit 0');
     expect(result.marks.marker, 'the container printed no marker').toBeDefined();
     console.log(`k8s boot under TCG: kernel start → systemd ${(result.marks.systemd! - result.marks.kernel!).toFixed(1)} s, → multi-user.target ${(result.marks.multiUser! - result.marks.kernel!).toFixed(1)} s, → containerd ready ${(result.marks.containerd! - result.marks.kernel!).toFixed(1)} s, → container marker ${(result.marks.marker! - result.marks.kernel!).toFixed(1)} s`);
   });
