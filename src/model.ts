@@ -90,6 +90,12 @@ export type Action =
   | { kind: 'remove'; path: string; when?: Guard[] }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
+  /**
+   * A generated index the image's own TOOL makes from what packages ship (udev's hwdb.bin…): run at
+   * link time with ARGS in a sandboxed view of the linked tree, where only the directory of OUTPUTS
+   * is writable. TOOL is a name looked up on the image's PATH, or an absolute path; INPUTS say what it reads.
+   */
+  | { kind: 'generate'; generator: string; tool: string; args: string[]; inputs: string[]; outputs: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };

@@ -33,6 +33,8 @@ export interface ActionsReport {
   updateShells?: { shells: number } | null;
   pamAuthUpdate?: { profiles: string[] } | null;
   timezone?: string;
+  /** caches the image's own tools made, in a sandboxed view (src/linker/generators) */
+  generators?: import('../generators/generate.js').GeneratorResult[];
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
   opaque: { package: string; phase: string; reason: string }[];
