@@ -1,7 +1,7 @@
 /**
  * Generator actions end to end: udev's postinst asks for `systemd-hwdb --usr
- * update`, and weld runs the image's own systemd-hwdb in a sandboxed view of
- * the link. The oracle is the same tool run as the installer runs it (dpkg in
+ * update`, systemd's for `journalctl --update-catalog`, and weld runs the
+ * image's own tools in a sandboxed view of the link. The oracle is the same tool run as the installer runs it (dpkg in
  * mmdebstrap's chroot): as root, in a chroot of a `--format dir` copy of the
  * same link. (`systemd-hwdb update --root DIR` of systemd 252 writes DIR into
  * every source name of hwdb.bin, so no installer's image has its bytes.)
@@ -14,16 +14,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, has, run, stageDebs, weld } from './helpers/tools.js';
 
 const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
-// closure of base-files, base-passwd and udev (bookworm), and busybox for the fixture tools
-const PKGS = `adduser base-files base-passwd debconf dpkg gawk gcc-12-base libacl1 libaudit-common libaudit1 libblkid1 libbz2-1.0
-libc6 libcap-ng0 libcap2 libcrypt1 libdb5.3 libdebconfclient0 libgcc-s1 libgmp10 libkmod2 liblzma5 libmd0 libmpfr6
-libpam-modules libpam-modules-bin libpam0g libpcre2-8-0 libreadline8 libselinux1 libsemanage-common libsemanage2 libsepol2
-libsigsegv2 libssl3 libtinfo6 libudev1 libzstd1 passwd readline-common tar udev zlib1g busybox-static`.split(/\s+/);
+// closure of base-files, base-passwd, udev and systemd (bookworm), and busybox for the fixture tools
+const PKGS = `adduser base-files base-passwd debconf dmsetup dpkg gawk gcc-12-base libacl1 libapparmor1 libargon2-1 libaudit-common
+libaudit1 libblkid1 libbz2-1.0 libc6 libcap-ng0 libcap2 libcrypt1 libcryptsetup12 libdb5.3 libdebconfclient0 libdevmapper1.02.1
+libfdisk1 libffi8 libgcc-s1 libgcrypt20 libgmp10 libgpg-error0 libip4tc2 libjson-c5 libkmod2 liblz4-1 liblzma5 libmd0 libmount1
+libmpfr6 libp11-kit0 libpam-modules libpam-modules-bin libpam0g libpcre2-8-0 libreadline8 libseccomp2 libselinux1
+libsemanage-common libsemanage2 libsepol2 libsigsegv2 libsmartcols1 libssl3 libsystemd-shared libsystemd0 libtinfo6 libudev1
+libuuid1 libzstd1 mount passwd readline-common systemd tar udev zlib1g busybox-static`.split(/\s+/);
 
 const UDEV = `name = "udev-small"
 format = "deb"
 merged-usr = true
-packages = ["base-files", "base-passwd", "udev"]
+packages = ["base-files", "base-passwd", "udev", "systemd"]
 exclude = ["/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*"]
 [prefer]
 "awk" = "gawk"
@@ -107,7 +109,7 @@ describe.skipIf(!canRun)('generators', () => {
     const r = link(['--variant', at('udev.toml'), '--format', 'dir', '-o', 'udev.dir', '--report', 'udev.json']);
     expect(r.status, r.stderr).toBe(0);
     const rep = readJson<Report>(at('udev.json'));
-    expect(rep.actions.generators).toHaveLength(1);
+    expect(rep.actions.generators!.map((x) => x.generator)).toEqual(['hwdb', 'journal-catalog']);
     const g = rep.actions.generators![0]!;
     expect(g).toMatchObject({ generator: 'hwdb', tool: '/usr/bin/systemd-hwdb', args: ['--usr', 'update'], packages: [expect.stringMatching(/^udev-252/)] });
     expect(g.outputs.map((o) => o.path)).toEqual(['/usr/lib/udev/hwdb.bin']);
@@ -125,6 +127,26 @@ describe.skipIf(!canRun)('generators', () => {
     expect([ost.mode & 0o7777, ost.uid, ost.gid]).toEqual([0o444, 0, 0]);
     expect(run('cmp', [ours, theirs], { allowFail: true }).status).toBe(0);
   }, 300_000);
+
+  it('makes the journal catalog byte-equal to journalctl --update-catalog run by the installer', () => {
+    const rep = readJson<Report>(at('udev.json'));
+    const g = rep.actions.generators!.find((x) => x.generator === 'journal-catalog')!;
+    expect(g).toMatchObject({ tool: '/usr/bin/journalctl', args: ['--update-catalog'], packages: [expect.stringMatching(/^systemd-252/)] });
+    expect(g.outputs.map((o) => o.path)).toEqual(['/var/lib/systemd/catalog/database']);
+    const ours = at('udev.dir/var/lib/systemd/catalog/database');
+    const st = fs.lstatSync(ours);
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o644, 0, 0]);
+    // the installer's: systemd ships no /var/lib/systemd/catalog, journalctl makes it
+    fs.rmSync(at('oracle.dir/var/lib/systemd/catalog'), { recursive: true });
+    run('chroot', [at('oracle.dir'), '/usr/bin/journalctl', '--update-catalog']);
+    const theirs = at('oracle.dir/var/lib/systemd/catalog/database');
+    const ost = fs.lstatSync(theirs);
+    expect([ost.mode & 0o7777, ost.uid, ost.gid]).toEqual([0o644, 0, 0]);
+    const dir = (p: string) => fs.lstatSync(path.dirname(p));
+    expect([dir(ours).mode, dir(ours).uid]).toEqual([dir(theirs).mode, dir(theirs).uid]);
+    expect(st.size).toBeGreaterThan(100_000);
+    expect(run('cmp', [ours, theirs], { allowFail: true }).status).toBe(0);
+  }, 120_000);
 
   it('runs the tool as nobody, with no network and SOURCE_DATE_EPOCH, writing only the output directory', () => {
     const r = weld(['link', '--store', store, '--variant', variant('probe', ['busybox-static', 'weld-hwdb-probe']), '--format', 'dir', '-o', 'probe.dir'], {

@@ -609,13 +609,16 @@ function cacheCmd(c: Cmd, cx: Ctx): Result {
  * Caches weld makes by running the image's own tool (src/linker/generators): which tool, on which
  * inputs, to which outputs. systemd-hwdb(8) `update` compiles hwdb.d into hwdb.bin, in /etc/udev or,
  * with --usr, udev's own directory (Debian: /lib/udev; Fedora: /usr/lib/udev). journalctl
- * --update-catalog compiles the catalog sources into /var/lib/systemd/catalog/database.
+ * --update-catalog compiles the catalog sources into /var/lib/systemd/catalog/database (journalctl(1)).
  */
 function generatorOf(tool: string, args: string[], format: 'rpm' | 'deb'): Extract<Action, { kind: 'generate' }> | null {
   if (tool === 'systemd-hwdb' && args.length && args.every((x) => ['update', '--usr', '--strict', '-s'].includes(x)) && args.includes('update')) {
     const udev = format === 'deb' ? '/lib/udev' : '/usr/lib/udev';
     const dir = args.includes('--usr') ? udev : '/etc/udev';
     return { kind: 'generate', generator: 'hwdb', tool, args, inputs: ['/etc/udev/hwdb.d', `${udev}/hwdb.d`], outputs: [`${dir}/hwdb.bin`] };
+  }
+  if (tool === 'journalctl' && args.length === 1 && args[0] === '--update-catalog') {
+    return { kind: 'generate', generator: 'journal-catalog', tool, args, inputs: ['/usr/local/lib/systemd/catalog', '/usr/lib/systemd/catalog'], outputs: ['/var/lib/systemd/catalog/database'] };
   }
   return null;
 }
@@ -831,7 +834,7 @@ const TABLE: Record<string, Handler> = {
   'remove-shell': (c) => shellCmd(c, 'remove'),
   dpkg: (c) => dpkgCmd(c),
   'dpkg-maintscript-helper': (c) => maintscriptHelper(c),
-  journalctl: (c) => (c.args.includes('--update-catalog') ? acts([{ kind: 'cache', tool: 'journalctl', args: ['--update-catalog'] }]) : noop('journalctl (runtime)')),
+  journalctl: (c, _e, cx) => (c.args.includes('--update-catalog') ? acts([generatorOf('journalctl', ['--update-catalog'], cx.format)!]) : noop('journalctl (runtime)')),
   umask: (c, env) => {
     const m = c.args.length === 1 && c.args[0] !== null && /^[0-7]{1,4}$/.test(c.args[0]) ? c.args[0] : null;
     if (c.args.length === 0) return noop('umask (query)', true);
