@@ -87,6 +87,7 @@ describe.skipIf(!canRun)('generators', () => {
     fs.mkdirSync(syn);
     fakeUdev(syn, 'weld-hwdb-random', 'busybox head -c 32 /dev/urandom > /lib/udev/hwdb.bin\n');
     fakeUdev(syn, 'weld-hwdb-none', null);
+    fakeUdev(syn, 'weld-hwdb-fails', 'echo "cannot parse 50-weld.hwdb" >&2; exit 3\n');
     fakeUdev(syn, 'weld-hwdb-stray', 'echo x > /lib/udev/hwdb.bin; echo y > /lib/udev/stray\n');
     const imp = weld(['import', '--store', store, debs, syn]);
     expect(imp.status, imp.stderr).toBe(0);
@@ -168,6 +169,12 @@ describe.skipIf(!canRun)('generators', () => {
     const r = link(['--variant', variant('none', ['busybox-static', 'weld-hwdb-none']), '--format', 'manifest', '-o', 'none.json']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Generator hwdb \(weld-hwdb-none-1\.0\.all\) runs systemd-hwdb, which the image does not have/);
+  }, 120_000);
+
+  it('fails the link when the tool fails, with its exit status and stderr', () => {
+    const r = link(['--variant', variant('fails', ['busybox-static', 'weld-hwdb-fails']), '--format', 'manifest', '-o', 'fails.json']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Generator hwdb \(weld-hwdb-fails-1\.0\.all\): \/usr\/bin\/systemd-hwdb --usr update exited 3: cannot parse 50-weld\.hwdb/);
   }, 120_000);
 
   it('fails the link when a generator writes a file it does not declare', () => {

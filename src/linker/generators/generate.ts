@@ -100,7 +100,7 @@ export async function applyGenerators(
           outDir,
           argv: [tool, ...a.args],
           env: { PATH: PATH.join(':'), SOURCE_DATE_EPOCH: String(ctx.epoch), LC_ALL: 'C', TZ: 'UTC', HOME: '/nonexistent' },
-          what: `${who} failed`,
+          what: who,
         });
       // one after the other: the second must not see the first's output
       runs = [await run(), await run()];

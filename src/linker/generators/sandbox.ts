@@ -71,7 +71,13 @@ export async function runInView(r: SandboxRun): Promise<OutputEntry[]> {
     const argv = [helper, '--meta', r.image, '--objects', r.objectsDir, '--scratch', scratch, '--collect', collect, '--out', r.outDir, '--user', `${NOBODY.uid}:${NOBODY.gid}`];
     for (const [k, v] of Object.entries(r.env)) argv.push('--env', `${k}=${v}`);
     argv.push('--', ...r.argv);
-    const res = await runToolAsync(argv, { what: r.what });
+    const res = await runToolAsync(argv, { check: false });
+    if (res.error || res.status !== 0) {
+      // name the image's tool, not the sandbox helper; 125-127 are the helper's own (see weld-generate.c)
+      const tail = res.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+      const how = res.error ? res.error.message : res.signal ? `was killed by ${res.signal}` : res.status === 125 ? 'could not start its sandbox' : `exited ${res.status}`;
+      throw new WeldError('tool', 'E_GENERATOR', `${r.what}: ${r.argv.join(' ')} ${how}${tail ? `: ${tail}` : ''}`, { argv: r.argv, status: res.status, stderr: tail });
+    }
     const fields = res.stdout.toString('utf8').split('\0');
     const out: OutputEntry[] = [];
     for (let i = 0; i + 2 < fields.length; i += 3) {
