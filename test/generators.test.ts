@@ -88,6 +88,7 @@ describe.skipIf(!canRun)('generators', () => {
     fakeUdev(syn, 'weld-hwdb-random', 'busybox head -c 32 /dev/urandom > /lib/udev/hwdb.bin\n');
     fakeUdev(syn, 'weld-hwdb-none', null);
     fakeUdev(syn, 'weld-hwdb-fails', 'echo "cannot parse 50-weld.hwdb" >&2; exit 3\n');
+    fakeUdev(syn, 'weld-hwdb-hangs', 'busybox sleep 1000 &\nbusybox sleep 1000\n');
     fakeUdev(syn, 'weld-hwdb-stray', 'echo x > /lib/udev/hwdb.bin; echo y > /lib/udev/stray\n');
     const imp = weld(['import', '--store', store, debs, syn]);
     expect(imp.status, imp.stderr).toBe(0);
@@ -175,6 +176,19 @@ describe.skipIf(!canRun)('generators', () => {
     const r = link(['--variant', variant('fails', ['busybox-static', 'weld-hwdb-fails']), '--format', 'manifest', '-o', 'fails.json']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Generator hwdb \(weld-hwdb-fails-1\.0\.all\): \/usr\/bin\/systemd-hwdb --usr update exited 3: cannot parse 50-weld\.hwdb/);
+  }, 120_000);
+
+  it('kills a tool that runs past the timeout, with all it started', () => {
+    const t0 = Date.now();
+    const r = weld(['link', '--store', store, '--variant', variant('hangs', ['busybox-static', 'weld-hwdb-hangs']), '--format', 'manifest', '-o', 'hangs.json'], {
+      cwd: work,
+      env: { ...process.env, WELD_CACHE: at('cache'), WELD_GENERATOR_TIMEOUT: '2' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/Generator hwdb \(weld-hwdb-hangs-1\.0\.all\): \/usr\/bin\/systemd-hwdb --usr update ran longer than 2 s/);
+    expect(Date.now() - t0).toBeLessThan(60_000);
+    // nothing of the sandbox outlives it
+    expect(run('sh', ['-c', 'ps -eo args | grep -cE "^(busybox sleep 1000|/bin/busybox sh /usr/bin/systemd-hwdb)" || true']).stdout.toString().trim()).toBe('0');
   }, 120_000);
 
   it('fails the link when a generator writes a file it does not declare', () => {

@@ -26,6 +26,9 @@ export interface GeneratorResult {
   ms: number;
 }
 
+/** seconds a generator may run (hwdb.bin takes about 2); WELD_GENERATOR_TIMEOUT overrides it */
+const TIMEOUT = 600;
+
 /** dpkg's PATH for maintainer scripts */
 const PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -101,6 +104,7 @@ export async function applyGenerators(
           argv: [tool, ...a.args],
           env: { PATH: PATH.join(':'), SOURCE_DATE_EPOCH: String(ctx.epoch), LC_ALL: 'C', TZ: 'UTC', HOME: '/nonexistent' },
           what: who,
+          timeout: Number(process.env.WELD_GENERATOR_TIMEOUT) > 0 ? Math.ceil(Number(process.env.WELD_GENERATOR_TIMEOUT)) : TIMEOUT,
         });
       // one after the other: the second must not see the first's output
       runs = [await run(), await run()];

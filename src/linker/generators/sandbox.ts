@@ -55,6 +55,8 @@ export interface SandboxRun {
   argv: string[];
   env: Record<string, string>;
   what: string;
+  /** seconds before the tool and all it started are killed */
+  timeout: number;
 }
 
 /** Runs argv once in the view; returns what it wrote into outDir. */
@@ -68,14 +70,14 @@ export async function runInView(r: SandboxRun): Promise<OutputEntry[]> {
     const collect = path.join(tmp, 'collect');
     fs.mkdirSync(scratch);
     fs.mkdirSync(collect);
-    const argv = [helper, '--meta', r.image, '--objects', r.objectsDir, '--scratch', scratch, '--collect', collect, '--out', r.outDir, '--user', `${NOBODY.uid}:${NOBODY.gid}`];
+    const argv = [helper, '--meta', r.image, '--objects', r.objectsDir, '--scratch', scratch, '--collect', collect, '--out', r.outDir, '--user', `${NOBODY.uid}:${NOBODY.gid}`, '--timeout', String(r.timeout)];
     for (const [k, v] of Object.entries(r.env)) argv.push('--env', `${k}=${v}`);
     argv.push('--', ...r.argv);
     const res = await runToolAsync(argv, { check: false });
     if (res.error || res.status !== 0) {
       // name the image's tool, not the sandbox helper; 125-127 are the helper's own (see weld-generate.c)
-      const tail = res.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-      const how = res.error ? res.error.message : res.signal ? `was killed by ${res.signal}` : res.status === 125 ? 'could not start its sandbox' : `exited ${res.status}`;
+      const tail = res.stderr.trim().split('\n').filter((l) => l && !(res.status === 124 && l.startsWith('weld-generate:'))).slice(-3).join(' | ');
+      const how = res.error ? res.error.message : res.signal ? `was killed by ${res.signal}` : res.status === 125 ? 'could not start its sandbox' : res.status === 124 ? `ran longer than ${r.timeout} s` : `exited ${res.status}`;
       throw new WeldError('tool', 'E_GENERATOR', `${r.what}: ${r.argv.join(' ')} ${how}${tail ? `: ${tail}` : ''}`, { argv: r.argv, status: res.status, stderr: tail });
     }
     const fields = res.stdout.toString('utf8').split('\0');

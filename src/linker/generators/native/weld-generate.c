@@ -4,7 +4,7 @@
  * src/linker/generators/sandbox.ts with the system C compiler.
  *
  *   weld-generate --meta IMG --objects DIR --scratch DIR --collect DIR --out GUESTDIR
- *                 --user UID:GID [--env K=V]... -- TOOL ARG...
+ *                 --user UID:GID [--timeout SECS] [--env K=V]... -- TOOL ARG...
  *
  * The view is the views' one (src/views/native/weld-helper.c): a metadata-only
  * EROFS image whose files redirect into the store's objects through a
@@ -17,7 +17,8 @@
  *   f MODE PATH | d MODE PATH | l TARGET PATH | x MODE PATH (anything else: a whiteout…)
  * The tool's own stdout goes to stderr.
  *
- * Exit codes: the tool's, or 125 weld's own failure, 126 cannot run, 127 not found.
+ * Exit codes: the tool's, or 124 ran past --timeout (killed, with all it started),
+ * 125 weld's own failure, 126 cannot run, 127 not found.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -82,6 +83,16 @@ static void setup_dev(const char *root) {
   }
 }
 
+static volatile sig_atomic_t timed_out;
+static pid_t child = -1;
+
+/* the tool is PID 1 of its namespace: killing it kills everything it started */
+static void on_alarm(int sig) {
+  (void)sig;
+  timed_out = 1;
+  if (child > 0) kill(child, SIGKILL);
+}
+
 static const char *upper_root, *collect_root;
 static size_t upper_len;
 
@@ -141,6 +152,7 @@ static int collect_one(const char *fpath, const struct stat *st, int flag, struc
 
 int main(int argc, char **argv) {
   const char *meta = NULL, *objects = NULL, *scratch = NULL, *collect = NULL, *out = NULL, *user = NULL;
+  unsigned timeout = 0;
   char *envv[MAX_ARGS + 1];
   int nenv = 0, i = 1;
   for (; i < argc; i++) {
@@ -153,6 +165,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--collect")) collect = argv[++i];
     else if (!strcmp(a, "--out")) out = argv[++i];
     else if (!strcmp(a, "--user")) user = argv[++i];
+    else if (!strcmp(a, "--timeout")) timeout = (unsigned)atoi(argv[++i]);
     else if (!strcmp(a, "--env") && nenv < MAX_ARGS) envv[nenv++] = argv[++i];
     else { errno = 0; die(125, "unknown option %s", a); }
   }
@@ -163,6 +176,8 @@ int main(int argc, char **argv) {
   unsigned uid, gid;
   if (sscanf(user, "%u:%u", &uid, &gid) != 2 || uid == 0 || gid == 0) die(125, "--user %s: expected UID:GID, not root", user);
   char **cmd = argv + i;
+  /* weld dies, the sandbox dies (and with it the tool, whose death signal is ours) */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
 
   if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) != 0) die(125, "Cannot create namespaces (weld link runs generators as root)");
   do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
@@ -203,9 +218,19 @@ int main(int argc, char **argv) {
     if (e == ENOENT || e == ENOTDIR) { errno = 0; die(127, "%s: not found in the image", cmd[0]); }
     die(126, "Cannot run %s", cmd[0]);
   }
+  child = pid;
+  struct sigaction sa = {0};
+  sa.sa_handler = on_alarm;
+  sigaction(SIGALRM, &sa, NULL);
+  if (timeout) alarm(timeout);
   int st = 0;
   while (waitpid(pid, &st, 0) < 0)
     if (errno != EINTR) die(125, "Cannot wait for %s", cmd[0]);
+  alarm(0);
+  if (timed_out) {
+    fprintf(stderr, "weld-generate: %s ran longer than %u s\n", cmd[0], timeout);
+    return 124;
+  }
   if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
   if (WEXITSTATUS(st) != 0) return WEXITSTATUS(st);
 
