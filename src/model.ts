@@ -96,6 +96,12 @@ export type Action =
   | { kind: 'statoverride'; tool: 'dpkg-statoverride' | 'chown' | 'chmod'; path: string; user?: string; group?: string; mode?: number; when?: Guard[] }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
+  /**
+   * A generated index the image's own TOOL makes from what packages ship (udev's hwdb.bin…): run at
+   * link time with ARGS in a sandboxed view of the linked tree, where only the directory of OUTPUTS
+   * is writable. TOOL is a name looked up on the image's PATH, or an absolute path; INPUTS say what it reads.
+   */
+  | { kind: 'generate'; generator: string; tool: string; args: string[]; inputs: string[]; outputs: string[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }
   /**
    * machine state a script makes on the installing host (host keys, a snakeoil certificate, a

@@ -72,6 +72,8 @@ describe.skipIf(!canRun)('the k8s variant', () => {
     expect(fs.readFileSync(m('etc/os-release'), 'utf8')).toContain('VARIANT_ID=k8s');
     const bundle = fs.readFileSync(m('etc/ssl/certs/ca-certificates.crt'), 'utf8');
     expect(bundle.split('BEGIN CERTIFICATE').length - 1).toBeGreaterThan(100);
+    // udev's hwdb, made by the image's own systemd-hwdb at link time (test/generators.test.ts compares its bytes)
+    expect(fs.statSync(m('usr/lib/udev/hwdb.bin')).size).toBeGreaterThan(1_000_000);
   });
 
   it('makes /etc/ssl/certs (bundle, .pem links, hash links) equal to update-ca-certificates run in the image', (ctx) => {

@@ -124,7 +124,7 @@ describe.skipIf(!canRun)('scriptlets of Debian bookworm minbase and service pack
 
   it('finds tmpfiles and caches', () => {
     expect(actionsOf('passwd', 'postinst')).toContainEqual({ kind: 'tmpfiles', configs: ['passwd.conf'] });
-    expect(actionsOf('systemd', 'postinst')).toContainEqual({ kind: 'cache', tool: 'journalctl', args: ['--update-catalog'] });
+    expect(actionsOf('systemd', 'postinst')).toContainEqual({ kind: 'generate', generator: 'journal-catalog', tool: 'journalctl', args: ['--update-catalog'], inputs: ['/usr/local/lib/systemd/catalog', '/usr/lib/systemd/catalog'], outputs: ['/var/lib/systemd/catalog/database'] });
   });
 
   it('keeps opaque scriptlets in minbase few, each with a reason', () => {

@@ -8,6 +8,7 @@ import { DIGEST_SIZE, superblock, verityTable, deriveUuid, leafDigests, hashTree
 import { DDI_ROOT_START, ddiLayout, ddiPieces, type DdiLayout } from '../formats/ddi/index.js';
 import { shift, type ObjectRange } from './output/emit.js';
 import { bug, usageError } from '../errors.js';
+import { nevra } from '../util/nevra.js';
 
 export interface ImageReport {
   format: 'erofs' | 'ddi';
@@ -67,6 +68,11 @@ export async function buildImage(
   // leaves are cached per (package, salt); an object shared by several packages is filed under the first
   const owner = new Map<string, number>();
   for (const p of r.packages) for (const f of p.files) if (f.object && !owner.has(f.object)) owner.set(f.object, p.row.id);
+  // a generator's outputs (hwdb.bin: megabytes) are filed under the first package that asked for them
+  for (const g of r.actions.generators ?? []) {
+    const p = r.packages.find((x) => nevra(x.row) === g.packages[0]);
+    if (p) for (const o of g.outputs) if (!owner.has(o.object)) owner.set(o.object, p.row.id);
+  }
   const packs = store.getPackageLeaves(r.packages.map((p) => p.row.id), opts.saltHex);
   const known = new Map<string, Uint8Array>();
   for (const m of packs.values()) for (const [o, d] of m) known.set(o, d);

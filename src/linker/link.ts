@@ -5,7 +5,9 @@ import { nevra } from '../store/store.js';
 import type { LinkData, PackageRow, StoredHeader } from '../store/catalog.js';
 import { loadVariant, type Variant } from './variant.js';
 import { mergePackages } from './merge.js';
-import { applyActions, type ActionsReport } from './actions/apply.js';
+import { applyActions, INSTALL_PHASES, type ActionsReport } from './actions/apply.js';
+import type { GenerateAction } from './generators/generate.js';
+import { storePaths } from '../store/location.js';
 import type { LinkNode, LinkTree } from './tree.js';
 import { readLock, type Lock } from './lock.js';
 import { storeUniverse, variantResolveOptions } from './universe.js';
@@ -140,6 +142,15 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   }
   if (unknownOwners.size) {
     throw new WeldError('notfound', 'E_OWNER', `Files are owned by names no package or variant defines: ${[...unknownOwners].sort().join(', ')}`, { owners: [...unknownOwners] });
+  }
+  // generated caches the image's own tools make (udev's hwdb.bin): last, in a view of the finished tree
+  const generate = packages.flatMap((p) =>
+    p.link.scriptlets.filter((sc) => INSTALL_PHASES.has(sc.phase)).flatMap((sc) => sc.actions.filter((a): a is GenerateAction => a.kind === 'generate').map((a) => ({ pkg: nevra(p.row), a }))),
+  );
+  if (generate.length) {
+    const { applyGenerators } = await import('./generators/generate.js');
+    report.generators = await applyGenerators(tree, generate, { objectsDir: storePaths(store.dir).objects, put: (d) => store.putBytes(d), epoch });
+    t = lap(opts.timing, 'generators', t);
   }
   const nodes = tree.sorted();
   t = lap(opts.timing, 'finish', t);

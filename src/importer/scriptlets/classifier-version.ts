@@ -2,9 +2,10 @@
  * Bumped whenever the classifier learns something (2: ln -s, cp, `: > f`,
  * touch, rmdir, rm -f of named paths; 3: dpkg-statoverride, chown, chgrp and
  * chmod of packaged paths; 4: first-boot state: ssh-keygen, make-ssl-cert,
- * openssl req/genrsa, dbus-uuidgen --ensure, systemd-machine-id-setup). A store
+ * openssl req/genrsa, dbus-uuidgen --ensure, systemd-machine-id-setup; 5:
+ * systemd-hwdb update and journalctl --update-catalog as generators). A store
  * records it per package, and `weld import` of a package already in the store
  * classifies its scriptlets again when older.
  * Its own module, so the linker can check it without loading the classifier.
  */
-export const CLASSIFIER_VERSION = 4;
+export const CLASSIFIER_VERSION = 5;

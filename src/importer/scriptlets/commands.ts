@@ -676,9 +676,11 @@ const CACHE_TOOLS = new Set([
   'update-shells', 'shadowconfig', 'pwconv', 'grpconv',
 ]);
 
-function cacheCmd(c: Cmd): Result {
+function cacheCmd(c: Cmd, cx: Ctx): Result {
   const a = c.args.map((x, i) => x ?? (c.alts[i] === null ? '?' : c.alts[i]!.join('|')));
   const tool = base(c.name);
+  const g = generatorOf(tool, a.filter((x) => !/^--root=/.test(x)), cx.format);
+  if (g) return acts([g]);
   // `udevadm` is a cache tool only for `hwdb --update`; `udevadm control/trigger` talk to a running udevd
   if (tool === 'udevadm' && !(a[0] === 'hwdb' && a.includes('--update'))) return noop(`udevadm ${a[0] ?? ''} (runtime)`);
   // --root points at the install root, which is the image itself
@@ -754,6 +756,25 @@ const FIRSTBOOT_COMMANDS: Record<string, Handler> = {
   // SELinux labels of what a script made; weld's images carry the labels their packages ship
   restorecon: () => noop('restorecon (SELinux relabel)'),
 };
+
+
+/**
+ * Caches weld makes by running the image's own tool (src/linker/generators): which tool, on which
+ * inputs, to which outputs. systemd-hwdb(8) `update` compiles hwdb.d into hwdb.bin, in /etc/udev or,
+ * with --usr, udev's own directory (Debian: /lib/udev; Fedora: /usr/lib/udev). journalctl
+ * --update-catalog compiles the catalog sources into /var/lib/systemd/catalog/database (journalctl(1)).
+ */
+function generatorOf(tool: string, args: string[], format: 'rpm' | 'deb'): Extract<Action, { kind: 'generate' }> | null {
+  if (tool === 'systemd-hwdb' && args.length && args.every((x) => ['update', '--usr', '--strict', '-s'].includes(x)) && args.includes('update')) {
+    const udev = format === 'deb' ? '/lib/udev' : '/usr/lib/udev';
+    const dir = args.includes('--usr') ? udev : '/etc/udev';
+    return { kind: 'generate', generator: 'hwdb', tool, args, inputs: ['/etc/udev/hwdb.d', `${udev}/hwdb.d`], outputs: [`${dir}/hwdb.bin`] };
+  }
+  if (tool === 'journalctl' && args.length === 1 && args[0] === '--update-catalog') {
+    return { kind: 'generate', generator: 'journal-catalog', tool, args, inputs: ['/usr/local/lib/systemd/catalog', '/usr/lib/systemd/catalog'], outputs: ['/var/lib/systemd/catalog/database'] };
+  }
+  return null;
+}
 
 // ---------------------------------------------------------------- table
 
@@ -966,7 +987,7 @@ const TABLE: Record<string, Handler> = {
   'remove-shell': (c) => shellCmd(c, 'remove'),
   dpkg: (c) => dpkgCmd(c),
   'dpkg-maintscript-helper': (c) => maintscriptHelper(c),
-  journalctl: (c) => (c.args.includes('--update-catalog') ? acts([{ kind: 'cache', tool: 'journalctl', args: ['--update-catalog'] }]) : noop('journalctl (runtime)')),
+  journalctl: (c, _e, cx) => (c.args.includes('--update-catalog') ? acts([generatorOf('journalctl', ['--update-catalog'], cx.format)!]) : noop('journalctl (runtime)')),
   umask: (c, env) => {
     const m = c.args.length === 1 && c.args[0] !== null && /^[0-7]{1,4}$/.test(c.args[0]) ? c.args[0] : null;
     if (c.args.length === 0) return noop('umask (query)', true);
@@ -1010,7 +1031,7 @@ export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   if (h) return h(c, env, cx);
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
   if (name.startsWith('db_')) return noop(`debconf ${name} (answers are not part of the image)`, null);
-  if (CACHE_TOOLS.has(name)) return cacheCmd(c);
+  if (CACHE_TOOLS.has(name)) return cacheCmd(c, cx);
   const q = QUIET[name];
   if (q) {
     if (name === 'cat' && c.args.some((a) => a && !a.startsWith('-')) && !c.heredoc) return noop('cat (read)');

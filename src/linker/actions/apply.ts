@@ -39,6 +39,8 @@ export interface ActionsReport {
   timezone?: string;
   /** host keys, snakeoil certificates, machine ids: made at first boot, never in the image */
   firstboot?: FirstbootResult;
+  /** caches the image's own tools made, in a sandboxed view (src/linker/generators) */
+  generators?: import('../generators/generate.js').GeneratorResult[];
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
   deferred: { package: string; kind: string; detail: string }[];
   opaque: { package: string; phase: string; reason: string }[];
