@@ -1,7 +1,8 @@
 /**
  * Bumped whenever the classifier learns something (2: ln -s, cp, `: > f`,
- * touch, rmdir, rm -f of named paths). A store records it per package, and `weld import` of a
+ * touch, rmdir, rm -f of named paths; 3: deb-systemd-helper enable is a preset, debian-installed
+ * and was-enabled answer as on a first install, account steps name their tool). A store records it per package, and `weld import` of a
  * package already in the store classifies its scriptlets again when older.
  * Its own module, so the linker can check it without loading the classifier.
  */
-export const CLASSIFIER_VERSION = 2;
+export const CLASSIFIER_VERSION = 3;
