@@ -139,7 +139,10 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     if (n.caps) n.xattrs = { ...(n.xattrs ?? {}), 'security.capability': encodeCaps(n.caps) };
   }
   if (unknownOwners.size) {
-    throw new WeldError('notfound', 'E_OWNER', `Files are owned by names no package or variant defines: ${[...unknownOwners].sort().join(', ')}`, { owners: [...unknownOwners] });
+    const owners = [...unknownOwners].sort();
+    const { definersOf, ownersMessage } = await import('./owners.js');
+    const definers = definersOf(store, variant.format, owners);
+    throw new WeldError('notfound', 'E_OWNER', ownersMessage(owners, definers), { owners, definers: Object.fromEntries(definers) });
   }
   const nodes = tree.sorted();
   t = lap(opts.timing, 'finish', t);

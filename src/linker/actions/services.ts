@@ -34,13 +34,13 @@ function parseInstall(text: string): Record<string, string[]> {
 function presetPolicy(tree: LinkTree, read: (p: string) => string | undefined, user: boolean): (unit: string) => boolean {
   const rules: { enable: boolean; re: RegExp }[] = [];
   const files: string[] = [];
-  const dirs = user ? ['/etc/systemd/user-preset', '/usr/lib/systemd/user-preset'] : ['/etc/systemd/system-preset', '/usr/lib/systemd/system-preset'];
-  for (const d of dirs) {
+  const kind = user ? 'user' : 'system';
+  for (const d of [`/etc/systemd/${kind}-preset`, `/lib/systemd/${kind}-preset`, `/usr/lib/systemd/${kind}-preset`]) {
     for (const p of tree.nodes.keys()) if (p.startsWith(d + '/') && p.endsWith('.preset')) files.push(p);
   }
-  // a file in /etc masks the one of the same name in /usr/lib
+  // a file in an earlier directory masks the one of the same name in a later one
   const byName = new Map<string, string>();
-  for (const f of files) if (!byName.has(f.split('/').pop()!) || f.startsWith('/etc/')) byName.set(f.split('/').pop()!, f);
+  for (const f of files) if (!byName.has(f.split('/').pop()!)) byName.set(f.split('/').pop()!, f);
   for (const name of [...byName.keys()].sort()) {
     for (const l of (read(byName.get(name)!) ?? '').split('\n')) {
       const m = /^\s*(enable|disable)\s+(\S+)/.exec(l);

@@ -181,8 +181,9 @@ export function applyAccounts(
     if (s.a.kind === 'group') addGroup(s.a);
     else addUser(s.a);
   }
-  for (const g of variant.groups) addGroup({ ...g, system: true, tool: 'variant' });
-  for (const u of [...variant.users].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) addUser({ ...u, system: false, tool: 'variant' });
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (const g of [...variant.groups].sort(byName)) addGroup({ ...g, system: true, tool: 'variant' });
+  for (const u of [...variant.users].sort(byName)) addUser({ ...u, system: false, tool: 'variant' });
 
   const uidOf = new Map(passwd.map((p) => [p[0]!, Number(p[2])]));
   const gidOf = new Map(group.map((g) => [g[0]!, Number(g[2])]));
