@@ -352,7 +352,10 @@ function updateRcD(c: Cmd): Result {
   const o = getopt(a, []);
   const [name, verb] = o.rest;
   if (!name || !verb) return opaque(c, 'update-rc.d without a name and an action');
-  if (verb === 'defaults' || verb === 'enable') return acts([service('enable', [name], false)]);
+  // `defaults` makes sysvinit's rc links only (and a daemon-reload): a native unit's links are
+  // deb-systemd-helper's; `enable` toggles them through systemctl (init-system-helpers 1.65)
+  if (verb === 'defaults') return noop(`update-rc.d ${name} defaults (sysvinit rc links; systemd units are enabled by deb-systemd-helper)`);
+  if (verb === 'enable') return acts([service('enable', [name], false)]);
   if (verb === 'disable' || verb === 'remove' || verb === 'defaults-disabled') return acts([service('disable', [name], false)]);
   return opaque(c, `unknown update-rc.d action "${verb}"`);
 }
