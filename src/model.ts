@@ -71,9 +71,12 @@ export interface Signature {
   keyId: string;
 }
 
+/** the tool that makes an account (adduser/addgroup, useradd/groupadd, systemd-sysusers): it decides id range, direction and defaults */
+export type AccountTool = 'adduser' | 'useradd' | 'sysusers';
+
 export type Action =
-  | { kind: 'user'; name: string; uid?: number; group?: string; groups?: string[]; home?: string; shell?: string; comment?: string; system: boolean }
-  | { kind: 'group'; name: string; gid?: number; system: boolean; members?: string[] }
+  | { kind: 'user'; name: string; uid?: number; group?: string; groups?: string[]; home?: string; shell?: string; comment?: string; system: boolean; tool?: AccountTool }
+  | { kind: 'group'; name: string; gid?: number; system: boolean; members?: string[]; tool?: AccountTool }
   | { kind: 'ldconfig' }
   | { kind: 'alternative'; link: string; name: string; path: string; priority: number; slaves?: { link: string; name: string; path: string }[] }
   | { kind: 'service'; op: 'enable' | 'preset' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'daemon-reload'; units: string[]; user?: boolean }

@@ -451,6 +451,13 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       }
       // adduser --system without --group: primary group nogroup (openssh-server's sshd)
       expect(passwd.find((p) => p[0] === 'sshd')![3]).toBe('65534');
+      // adduser takes ids from 100 up, systemd-sysusers from 999 down; each tool's home and shell
+      const byName = (n: string) => passwd.find((p) => p[0] === n)!;
+      expect(Number(byName('messagebus')[2])).toBeLessThan(110);
+      expect(Number(byName('systemd-network')[2])).toBeGreaterThan(990);
+      expect(byName('messagebus').slice(5)).toEqual(['/nonexistent', '/usr/sbin/nologin']);
+      expect(byName('sshd').slice(5)).toEqual(['/run/sshd', '/usr/sbin/nologin']);
+      expect(byName('systemd-network').slice(4)).toEqual(['systemd Network Management', '/', '/usr/sbin/nologin']);
       for (const name of ['crontab', '_ssh', 'messagebus', 'systemd-journal']) expect(group.some((g) => g[0] === name), name).toBe(true);
       const uids = passwd.map((p) => Number(p[2]));
       expect(new Set(uids).size).toBe(uids.length);
@@ -478,11 +485,15 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       const wants = at('svc.dir/etc/systemd/system/multi-user.target.wants');
       for (const unit of ['cron.service', 'ssh.service']) {
         const t = fs.readlinkSync(path.join(wants, unit));
-        expect(t).toBe(`/usr/lib/systemd/system/${unit}`);
+        // as deb-systemd-helper and systemctl --root name it on merged /usr (mmdebstrap of bookworm agrees)
+        expect(t).toBe(`/lib/systemd/system/${unit}`);
         expect(fs.lstatSync(path.join(at('svc.dir'), t)).isFile()).toBe(true);
       }
       // ssh.service's [Install] Alias=sshd.service
-      expect(fs.readlinkSync(at('svc.dir/etc/systemd/system/sshd.service'))).toBe('/usr/lib/systemd/system/ssh.service');
+      expect(fs.readlinkSync(at('svc.dir/etc/systemd/system/sshd.service'))).toBe('/lib/systemd/system/ssh.service');
+      // ssh.socket ships disabled, and would compete with ssh.service for port 22
+      expect(fs.readdirSync(at('svc.dir/etc/systemd/system')).some((n) => n.includes('ssh.socket'))).toBe(false);
+      expect(fs.existsSync(at('svc.dir/etc/systemd/system/sockets.target.wants/ssh.socket'))).toBe(false);
     });
   });
 
@@ -523,6 +534,15 @@ describe.skipIf(!canRun)('weld link on Debian bookworm packages', () => {
       const g = writeVariant('tz2', 'format = "deb"\npackages = ["base-files"]\ntimezone = "../../etc/shadow"\n');
       expect(link(['--variant', g, '--format', 'manifest', '-o', 'tz.json']).stderr).toMatch(/timezone must be a zoneinfo name/);
       expect(fs.existsSync(at('tz.json'))).toBe(false);
+    });
+
+    it('files owned by accounts no package in the closure defines: the error names the package in the store that does', () => {
+      // base-files ships /var/mail root:mail and /usr/local root:staff; base-passwd's masters define both
+      const f = writeVariant('nopasswd', 'format = "deb"\npackages = ["base-files", "bash", "coreutils"]\n');
+      const r = link(['--variant', f, '--format', 'manifest', '-o', 'nopasswd.json']);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/^weld: Files are owned by names no package or variant defines: group mail, group staff; base-passwd in the store defines group mail, group staff: add "base-passwd" to packages$/m);
+      expect(fs.existsSync(at('nopasswd.json'))).toBe(false);
     });
 
     it('a package conflict (Conflicts, versioned Breaks) names both packages; ignore-conflicts waives it', () => {

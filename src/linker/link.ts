@@ -141,7 +141,10 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
     if (n.caps) n.xattrs = { ...(n.xattrs ?? {}), 'security.capability': encodeCaps(n.caps) };
   }
   if (unknownOwners.size) {
-    throw new WeldError('notfound', 'E_OWNER', `Files are owned by names no package or variant defines: ${[...unknownOwners].sort().join(', ')}`, { owners: [...unknownOwners] });
+    const owners = [...unknownOwners].sort();
+    const { definersOf, ownersMessage } = await import('./owners.js');
+    const definers = definersOf(store, variant.format, owners);
+    throw new WeldError('notfound', 'E_OWNER', ownersMessage(owners, definers), { owners, definers: Object.fromEntries(definers) });
   }
   // generated caches the image's own tools make (udev's hwdb.bin): last, in a view of the finished tree
   const generate = packages.flatMap((p) =>

@@ -106,7 +106,7 @@ function useradd(c: Cmd): Result {
   const o = getopt(a, ['u', 'uid', 'g', 'gid', 'G', 'groups', 'd', 'home-dir', 'home', 's', 'shell', 'c', 'comment', 'K', 'key', 'b', 'base-dir', 'e', 'expiredate', 'f', 'inactive', 'k', 'skel', 'p', 'password', 'R', 'root', 'P', 'prefix', 'Z', 'selinux-user']);
   const name = o.rest[o.rest.length - 1];
   if (!name || o.rest.length !== 1) return opaque(c, 'useradd without exactly one user name');
-  const u: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system: o.flags.has('r') || o.flags.has('system') };
+  const u: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system: o.flags.has('r') || o.flags.has('system'), tool: 'useradd' };
   const uid = num(str(o, 'u', 'uid'));
   if (uid !== undefined) u.uid = uid;
   const group = str(o, 'g', 'gid');
@@ -120,9 +120,9 @@ function useradd(c: Cmd): Result {
   const comment = str(o, 'c', 'comment');
   if (comment !== undefined) u.comment = comment;
   const out: Action[] = [];
-  // -U / USERGROUPS_ENAB: a group of the same name comes with the user
-  if (o.flags.has('U') || o.flags.has('user-group')) {
-    out.push({ kind: 'group', name, system: u.system });
+  // -U, or USERGROUPS_ENAB yes (Debian's and Fedora's login.defs) without -g or -N: a group of the same name comes with the user
+  if (o.flags.has('U') || o.flags.has('user-group') || (group === undefined && !o.flags.has('N') && !o.flags.has('no-user-group'))) {
+    out.push({ kind: 'group', name, system: u.system, tool: 'useradd' });
     u.group ??= name;
   }
   out.push(u);
@@ -134,7 +134,7 @@ function groupadd(c: Cmd): Result {
   if (!a) return unresolved(c);
   const o = getopt(a, ['g', 'gid', 'K', 'key', 'p', 'password', 'R', 'root', 'P', 'prefix', 'U', 'users']);
   if (o.rest.length !== 1) return opaque(c, 'groupadd without exactly one group name');
-  const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name: o.rest[0]!, system: o.flags.has('r') || o.flags.has('system') };
+  const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name: o.rest[0]!, system: o.flags.has('r') || o.flags.has('system'), tool: 'useradd' };
   const gid = num(str(o, 'g', 'gid'));
   if (gid !== undefined) g.gid = gid;
   const users = str(o, 'U', 'users');
@@ -149,23 +149,23 @@ function adduser(c: Cmd, isGroup: boolean): Result {
   const o = getopt(a, ['home', 'shell', 'ingroup', 'uid', 'gid', 'gecos', 'firstuid', 'lastuid', 'firstgid', 'lastgid', 'conf', 'c', 'comment', 'add_extra_groups', 'add-extra-groups', 'extrausers']);
   const system = o.flags.has('system');
   if (o.rest.length === 2 && !isGroup) {
-    return acts([{ kind: 'group', name: o.rest[1]!, members: [o.rest[0]!], system: true }]);
+    return acts([{ kind: 'group', name: o.rest[1]!, members: [o.rest[0]!], system: true, tool: 'adduser' }]);
   }
   if (o.rest.length !== 1) return opaque(c, `${isGroup ? 'addgroup' : 'adduser'} with ${o.rest.length} names`);
   const name = o.rest[0]!;
   if (isGroup || o.flags.has('group') && !system) {
-    const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system };
+    const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system, tool: 'adduser' };
     const gid = num(str(o, 'gid'));
     if (gid !== undefined) g.gid = gid;
     return acts([g]);
   }
   const out: Action[] = [];
-  const u: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system };
+  const u: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system, tool: 'adduser' };
   const uid = num(str(o, 'uid'));
   if (uid !== undefined) u.uid = uid;
   if (o.flags.has('group')) {
     // --system --group: a group of the same name, the user's primary group
-    const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system };
+    const g: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system, tool: 'adduser' };
     const gid = num(str(o, 'gid'));
     if (gid !== undefined) g.gid = gid;
     out.push(g);
@@ -195,7 +195,7 @@ function usermod(c: Cmd): Result {
   const append = o.flags.has('a') || o.flags.has('append');
   const known = [...o.flags.keys()].every((k) => ['a', 'append', 'G', 'groups'].includes(k));
   if (o.rest.length === 1 && groups && append && known) {
-    return acts(groups.split(',').filter(Boolean).map((g) => ({ kind: 'group', name: g, members: [o.rest[0]!], system: true })));
+    return acts(groups.split(',').filter(Boolean).map((g) => ({ kind: 'group', name: g, members: [o.rest[0]!], system: true, tool: 'useradd' })));
   }
   return opaque(c, 'usermod other than "-a -G groups user" changes an existing account');
 }
@@ -203,7 +203,7 @@ function usermod(c: Cmd): Result {
 function gpasswd(c: Cmd): Result {
   const a = exactArgs(c);
   if (!a) return unresolved(c);
-  if ((a[0] === '-a' || a[0] === '--add') && a.length === 3) return acts([{ kind: 'group', name: a[2]!, members: [a[1]!], system: true }]);
+  if ((a[0] === '-a' || a[0] === '--add') && a.length === 3) return acts([{ kind: 'group', name: a[2]!, members: [a[1]!], system: true, tool: 'useradd' }]);
   return opaque(c, 'gpasswd other than "-a user group"');
 }
 
@@ -295,7 +295,10 @@ function debSystemdHelper(c: Cmd): Result {
   const [verb, ...units] = o.rest;
   const user = o.flags.has('user');
   switch (verb) {
+    // on a first install deb-systemd-helper enable runs `systemctl preset --preset-mode=enable-only`
+    // when the root has systemctl, and links the unit itself when not: the linker's preset op
     case 'enable':
+      return acts([service('preset', units, user)]);
     case 'reenable':
       return acts([service('enable', units, user)]);
     case 'disable':
@@ -309,8 +312,12 @@ function debSystemdHelper(c: Cmd): Result {
       return acts([service('unmask', units, user)]);
     case 'update-state':
       return noop('deb-systemd-helper update-state (bookkeeping of enable links)');
-    case 'was-enabled':
+    // a fresh install has no state files: debian-installed is false (so units dh_installsystemd
+    // ships disabled, --no-enable, stay disabled), and was-enabled is true when none are recorded
     case 'debian-installed':
+      return noop('deb-systemd-helper debian-installed (no state file on a first install)', false);
+    case 'was-enabled':
+      return noop('deb-systemd-helper was-enabled (no state file on a first install)', true);
     case 'is-enabled':
       return noop(`deb-systemd-helper ${verb} (query)`);
     default:
@@ -345,7 +352,10 @@ function updateRcD(c: Cmd): Result {
   const o = getopt(a, []);
   const [name, verb] = o.rest;
   if (!name || !verb) return opaque(c, 'update-rc.d without a name and an action');
-  if (verb === 'defaults' || verb === 'enable') return acts([service('enable', [name], false)]);
+  // `defaults` makes sysvinit's rc links only (and a daemon-reload): a native unit's links are
+  // deb-systemd-helper's; `enable` toggles them through systemctl (init-system-helpers 1.65)
+  if (verb === 'defaults') return noop(`update-rc.d ${name} defaults (sysvinit rc links; systemd units are enabled by deb-systemd-helper)`);
+  if (verb === 'enable') return acts([service('enable', [name], false)]);
   if (verb === 'disable' || verb === 'remove' || verb === 'defaults-disabled') return acts([service('disable', [name], false)]);
   return opaque(c, `unknown update-rc.d action "${verb}"`);
 }

@@ -14,8 +14,8 @@ describe('classifyScriptlet: recognised commands', () => {
       phase: 'pre',
       body: `getent group ngircd >/dev/null || groupadd -r ngircd\ngetent passwd ngircd >/dev/null || \\\n    useradd -r -g ngircd -d /tmp/ -s /sbin/nologin \\\n    -c "Next Generation IRC Daemon" ngircd\nexit 0\n`,
       want: [
-        { kind: 'group', name: 'ngircd', system: true },
-        { kind: 'user', name: 'ngircd', system: true, group: 'ngircd', home: '/tmp/', shell: '/sbin/nologin', comment: 'Next Generation IRC Daemon' },
+        { kind: 'group', name: 'ngircd', system: true, tool: 'useradd' },
+        { kind: 'user', name: 'ngircd', system: true, group: 'ngircd', home: '/tmp/', shell: '/sbin/nologin', comment: 'Next Generation IRC Daemon', tool: 'useradd' },
       ],
     },
     {
@@ -23,30 +23,30 @@ describe('classifyScriptlet: recognised commands', () => {
       body: 'adduser --system --group --home /var/lib/foo --no-create-home --gecos "Foo daemon" foo\n',
       phase: 'postinst',
       want: [
-        { kind: 'group', name: 'foo', system: true },
-        { kind: 'user', name: 'foo', system: true, group: 'foo', home: '/var/lib/foo', shell: '/usr/sbin/nologin', comment: 'Foo daemon' },
+        { kind: 'group', name: 'foo', system: true, tool: 'adduser' },
+        { kind: 'user', name: 'foo', system: true, group: 'foo', home: '/var/lib/foo', shell: '/usr/sbin/nologin', comment: 'Foo daemon', tool: 'adduser' },
       ],
     },
-    { name: 'addgroup --system', phase: 'postinst', body: 'addgroup --system --quiet kvm', want: [{ kind: 'group', name: 'kvm', system: true }] },
-    { name: 'adduser user group', phase: 'postinst', body: 'adduser --quiet foo dialout', want: [{ kind: 'group', name: 'dialout', members: ['foo'], system: true }] },
+    { name: 'addgroup --system', phase: 'postinst', body: 'addgroup --system --quiet kvm', want: [{ kind: 'group', name: 'kvm', system: true, tool: 'adduser' }] },
+    { name: 'adduser user group', phase: 'postinst', body: 'adduser --quiet foo dialout', want: [{ kind: 'group', name: 'dialout', members: ['foo'], system: true, tool: 'adduser' }] },
     {
       name: 'usermod -a -G',
       phase: 'postinst',
       body: 'usermod -a -G audio,video pulse',
       want: [
-        { kind: 'group', name: 'audio', members: ['pulse'], system: true },
-        { kind: 'group', name: 'video', members: ['pulse'], system: true },
+        { kind: 'group', name: 'audio', members: ['pulse'], system: true, tool: 'useradd' },
+        { kind: 'group', name: 'video', members: ['pulse'], system: true, tool: 'useradd' },
       ],
     },
-    { name: 'groupadd -g', phase: 'postinst', body: 'groupadd -g 42 shadow', want: [{ kind: 'group', name: 'shadow', gid: 42, system: false }] },
+    { name: 'groupadd -g', phase: 'postinst', body: 'groupadd -g 42 shadow', want: [{ kind: 'group', name: 'shadow', gid: 42, system: false, tool: 'useradd' }] },
     {
       name: 'sysusers here-document (%sysusers_create_package)',
       format: 'rpm',
       phase: 'pre',
       body: "systemd-sysusers --replace=/usr/lib/sysusers.d/foo.conf - <<SYSTEMD_INLINE_EOF >/dev/null 2>&1 || :\nu foo - \"Foo\" /var/lib/foo\nSYSTEMD_INLINE_EOF\n",
       want: [
-        { kind: 'group', name: 'foo', system: true },
-        { kind: 'user', name: 'foo', system: true, group: 'foo', comment: 'Foo', home: '/var/lib/foo' },
+        { kind: 'group', name: 'foo', system: true, tool: 'sysusers' },
+        { kind: 'user', name: 'foo', system: true, group: 'foo', comment: 'Foo', home: '/var/lib/foo', tool: 'sysusers' },
       ],
     },
     { name: 'ldconfig path', format: 'rpm', phase: 'post', body: '/sbin/ldconfig', want: [{ kind: 'ldconfig' }] },
@@ -103,17 +103,29 @@ if [ "$1" = "configure" ] || [ "$1" = "abort-upgrade" ] || [ "$1" = "abort-decon
 fi`,
       want: [
         { kind: 'service', op: 'unmask', units: ['cron.service'] },
-        { kind: 'service', op: 'enable', units: ['cron.service'] },
+        { kind: 'service', op: 'preset', units: ['cron.service'] },
       ],
+    },
+    {
+      // openssh-server's ssh.socket (dh_installsystemd --no-enable): a first install leaves it disabled
+      name: 'dh_installsystemd block of a unit shipped disabled',
+      phase: 'postinst',
+      body: `if [ "$1" = "configure" ] || [ "$1" = "abort-upgrade" ] || [ "$1" = "abort-deconfigure" ] || [ "$1" = "abort-remove" ] ; then
+	if deb-systemd-helper debian-installed 'ssh.socket'; then
+		deb-systemd-helper unmask 'ssh.socket' >/dev/null || true
+		if deb-systemd-helper --quiet was-enabled 'ssh.socket'; then
+			deb-systemd-helper enable 'ssh.socket' >/dev/null || true
+		fi
+	fi
+	deb-systemd-helper update-state 'ssh.socket' >/dev/null || true
+fi`,
+      want: [],
     },
     {
       name: 'dh_installinit: variable set in pruned branches',
       phase: 'postinst',
       body: 'if [ -x "/etc/init.d/cron" ]; then\n update-rc.d cron defaults >/dev/null\n if [ -n "$2" ]; then\n  _dh_action=restart\n else\n  _dh_action=start\n fi\n invoke-rc.d --skip-systemd-native cron $_dh_action || exit 1\nfi',
-      want: [
-        { kind: 'service', op: 'enable', units: ['cron'] },
-        { kind: 'service', op: 'start', units: ['cron'] },
-      ],
+      want: [{ kind: 'service', op: 'start', units: ['cron'] }],
     },
     { name: 'systemctl --user --global enable', format: 'rpm', phase: 'post', body: 'systemctl --global enable foo.socket', want: [{ kind: 'service', op: 'enable', units: ['foo.socket'], user: true }] },
     { name: 'mkdir -p', phase: 'postinst', body: 'mkdir -p -m 0750 "$DPKG_ROOT/var/lib/foo"', want: [{ kind: 'directory', path: '/var/lib/foo', mode: 0o750 }] },
@@ -188,8 +200,8 @@ describe('classifyScriptlet: boilerplate is noop, not opaque', () => {
   it('walks both sides of a condition it cannot decide', () => {
     const as = deb('postinst', 'if [ -e /etc/foo ]; then addgroup --system a; else addgroup --system b; fi');
     expect(real(as)).toEqual([
-      { kind: 'group', name: 'a', system: true },
-      { kind: 'group', name: 'b', system: true },
+      { kind: 'group', name: 'a', system: true, tool: 'adduser' },
+      { kind: 'group', name: 'b', system: true, tool: 'adduser' },
     ]);
   });
 

@@ -24,7 +24,7 @@ export function parseSysusers(text: string, where: string): Action[] {
     const id = field(f[2]);
     switch (type) {
       case 'u': {
-        const user: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system: true };
+        const user: Extract<Action, { kind: 'user' }> = { kind: 'user', name, system: true, tool: 'sysusers' };
         let ownGroup = true;
         if (id && !id.startsWith('/')) {
           const [uid, gid] = id.split(':', 2) as [string, string | undefined];
@@ -36,7 +36,7 @@ export function parseSysusers(text: string, where: string): Action[] {
           }
         }
         if (ownGroup) {
-          const group: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system: true };
+          const group: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system: true, tool: 'sysusers' };
           // a plain numeric id gives the same number to the user's group
           if (user.uid !== undefined) group.gid = user.uid;
           out.push(group);
@@ -52,7 +52,7 @@ export function parseSysusers(text: string, where: string): Action[] {
         break;
       }
       case 'g': {
-        const group: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system: true };
+        const group: Extract<Action, { kind: 'group' }> = { kind: 'group', name, system: true, tool: 'sysusers' };
         if (id && /^\d+$/.test(id)) group.gid = Number(id);
         out.push(group);
         break;
@@ -60,7 +60,7 @@ export function parseSysusers(text: string, where: string): Action[] {
       case 'm': {
         const group = field(f[2]);
         if (!group) out.push({ kind: 'opaque', text: line, reason: `sysusers "m" line without a group at ${at}` });
-        else out.push({ kind: 'group', name: group, members: [name], system: true });
+        else out.push({ kind: 'group', name: group, members: [name], system: true, tool: 'sysusers' });
         break;
       }
       case 'r':

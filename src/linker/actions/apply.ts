@@ -2,7 +2,7 @@ import type { Action, Scriptlet } from '../../model.js';
 import { WeldError } from '../../errors.js';
 import type { LinkTree } from '../tree.js';
 import type { Variant } from '../variant.js';
-import { applyAccounts, type Accounts } from './users.js';
+import { applyAccounts, type AccountStep, type Accounts } from './users.js';
 import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
@@ -77,7 +77,7 @@ export async function applyActions(
   };
 
   // 1. users and groups
-  const accounts = applyAccounts(tree, text, { users: of('user').map((x) => x.a), groups: of('group').map((x) => x.a) }, variant, pinned, epoch);
+  const accounts = applyAccounts(tree, text, all.filter((x): x is AccountStep => x.a.kind === 'user' || x.a.kind === 'group'), variant, pinned, epoch);
   report.allocated = accounts.allocated;
   report.users = accounts.passwd.map((p) => p[0]!);
   report.groups = accounts.group.map((g) => g[0]!);

@@ -1,8 +1,16 @@
-import type { LinkTree } from '../tree.js';
+import { realpath, type LinkTree } from '../tree.js';
 
-const UNIT_DIRS = ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
-const USER_UNIT_DIRS = ['/etc/systemd/user', '/usr/lib/systemd/user', '/lib/systemd/user'];
+/**
+ * Unit lookup as deb-systemd-helper's find_unit does it (/etc, then /lib, then
+ * /usr/lib); systemctl --root on Debian (rootprefix /) searches the same
+ * order and drops /usr/lib when /lib is the same directory. A link's target
+ * names the directory the unit was found in, so on merged /usr it is /lib/….
+ */
+const UNIT_DIRS = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+const USER_UNIT_DIRS = ['/etc/systemd/user', '/lib/systemd/user', '/usr/lib/systemd/user'];
+const UNIT_SUFFIX = /\.(service|socket|timer|target|path|mount|automount|swap|slice|scope|device)$/;
 
+/** [Install] keys, values split on blanks with quotes stripped, as deb-systemd-helper reads them */
 function parseInstall(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   let inInstall = false;
@@ -16,21 +24,25 @@ function parseInstall(text: string): Record<string, string[]> {
     const eq = l.indexOf('=');
     if (eq < 0) continue;
     const k = l.slice(0, eq).trim();
-    out[k] = [...(out[k] ?? []), ...l.slice(eq + 1).trim().split(/\s+/).filter(Boolean)];
+    const vals = l.slice(eq + 1).trim().split(/\s+/).filter(Boolean).map((v) => v.replace(/^(["'])(.*)\1$/, '$2'));
+    out[k] = [...(out[k] ?? []), ...vals];
   }
   return out;
 }
 
 /** Preset policy: the first matching line across *.preset files (sorted by name) wins; default enable. */
-function presetPolicy(tree: LinkTree, read: (p: string) => string | undefined): (unit: string) => boolean {
+function presetPolicy(tree: LinkTree, read: (p: string) => string | undefined, user: boolean): (unit: string) => boolean {
   const rules: { enable: boolean; re: RegExp }[] = [];
   const files: string[] = [];
-  for (const d of ['/etc/systemd/system-preset', '/usr/lib/systemd/system-preset']) {
+  const kind = user ? 'user' : 'system';
+  for (const d of [`/etc/systemd/${kind}-preset`, `/lib/systemd/${kind}-preset`, `/usr/lib/systemd/${kind}-preset`]) {
     for (const p of tree.nodes.keys()) if (p.startsWith(d + '/') && p.endsWith('.preset')) files.push(p);
   }
-  files.sort((a, b) => (a.split('/').pop()! < b.split('/').pop()! ? -1 : 1));
-  for (const f of files) {
-    for (const l of (read(f) ?? '').split('\n')) {
+  // a file in an earlier directory masks the one of the same name in a later one
+  const byName = new Map<string, string>();
+  for (const f of files) if (!byName.has(f.split('/').pop()!)) byName.set(f.split('/').pop()!, f);
+  for (const name of [...byName.keys()].sort()) {
+    for (const l of (read(byName.get(name)!) ?? '').split('\n')) {
       const m = /^\s*(enable|disable)\s+(\S+)/.exec(l);
       if (m) rules.push({ enable: m[1] === 'enable', re: new RegExp('^' + m[2]!.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$') });
     }
@@ -44,57 +56,74 @@ export interface ServiceResult {
   disabled: string[];
 }
 
-/** systemctl enable/preset at link time: [Install] WantedBy/RequiredBy/Alias/Also become symlinks. */
+/**
+ * systemctl enable/preset and deb-systemd-helper enable at link time:
+ * [Install] WantedBy/RequiredBy/Alias/Also become symlinks, as the real tools
+ * make them on a fresh install. `preset` is what deb-systemd-helper enable
+ * and rpm's %systemd_post ask for: with systemctl in the image it runs
+ * `systemctl preset --preset-mode=enable-only` (the preset files decide, and
+ * an alias name is skipped); without, deb-systemd-helper links the unit itself.
+ */
 export function applyServices(tree: LinkTree, requests: { op: string; units: string[]; user?: boolean }[], read: (p: string) => string | undefined): ServiceResult {
   const res: ServiceResult = { enabled: [], missing: [], disabled: [] };
-  const preset = presetPolicy(tree, read);
+  const presets = { system: presetPolicy(tree, read, false), user: presetPolicy(tree, read, true) };
+  const get = (p: string) => {
+    const r = realpath((x) => tree.get(x), p);
+    return r === null ? undefined : tree.get(r);
+  };
+  const systemctl = ['/bin/systemctl', '/usr/bin/systemctl'].some((p) => get(p)?.type === 'file');
   const done = new Set<string>();
-  // `systemctl --global enable` links into /etc/systemd/user, from the user unit dirs
-  const enable = (unit: string, user = false) => {
+
+  /** the unit's path as found (a shipped alias symlink stays as found), or null */
+  const find = (file: string, user: boolean) => {
+    for (const d of user ? USER_UNIT_DIRS : UNIT_DIRS) if (get(`${d}/${file}`)?.type === 'file') return `${d}/${file}`;
+    return null;
+  };
+  const enable = (unit: string, user: boolean, viaPreset: boolean): void => {
     const key = (user ? 'user:' : '') + unit;
     if (done.has(key)) return;
     done.add(key);
-    const unitDirs = user ? USER_UNIT_DIRS : UNIT_DIRS;
     const etc = user ? '/etc/systemd/user' : '/etc/systemd/system';
-    let instance = '';
-    let file = unit;
     const at = /^([^@]+@)([^.]*)(\.\w+)$/.exec(unit);
-    if (at && at[2]) (file = at[1]! + at[3]), (instance = at[2]);
-    const dir = unitDirs.find((d) => tree.get(`${d}/${file}`));
-    if (!dir) return void res.missing.push(unit);
-    let path = `${dir}/${file}`;
-    // an alias shipped as a symlink (udev.service -> systemd-udevd.service): systemctl enables its target
-    for (let hop = 0; hop < 8 && tree.get(path)?.type === 'symlink'; hop++) {
-      const t = tree.get(path)!.target!;
-      path = t.startsWith('/') ? t : `${path.slice(0, path.lastIndexOf('/'))}/${t}`;
+    const file = at && at[2] ? at[1]! + at[3] : unit;
+    const masked = (user ? USER_UNIT_DIRS : UNIT_DIRS).map((d) => tree.get(`${d}/${file}`)).find((n) => n?.type === 'symlink' && n.target === '/dev/null');
+    if (masked) return void res.disabled.push(`${unit} (masked)`);
+    const path = find(file, user);
+    if (!path) return void res.missing.push(unit);
+    // an alias shipped as a symlink (udev.service -> systemd-udevd.service): systemctl enable follows it
+    // to the unit it names, systemctl preset passes over it, deb-systemd-helper links it as found
+    const node = tree.get(realpath((x) => tree.get(x), path.slice(0, path.lastIndexOf('/')))! + '/' + file);
+    const real = node?.type === 'symlink' ? node.target!.split('/').pop()! : file;
+    if (systemctl && real !== file) {
+      if (viaPreset) return void res.disabled.push(`${unit} (an alias of ${real})`);
+      return enable(at && at[2] ? real.replace(/@/, `@${at[2]}`) : real, user, viaPreset);
     }
-    if (path === '/dev/null') return void res.disabled.push(`${unit} (masked)`);
-    if (tree.get(path)?.type !== 'file') return void res.missing.push(unit);
-    if (path.split('/').pop() !== file) {
-      const real = path.split('/').pop()!;
-      if (real !== file) return enable(real, user);
-    }
-    const inst = parseInstall(read(path) ?? '');
+    if (viaPreset && systemctl && !(user ? presets.user : presets.system)(unit)) return void res.disabled.push(`${unit} (preset)`);
+    const inst = parseInstall(read(realpath((x) => tree.get(x), path)!) ?? '');
+    let instance = at?.[2] ?? '';
     if (at && !instance) instance = inst.DefaultInstance?.[0] ?? '';
-    if (at && !instance) return void res.missing.push(`${unit} (template without instance)`);
-    const name = at ? `${at[1]}${instance}${at[3]}` : unit;
-    const target = path.replace(/^\/lib\//, '/usr/lib/');
-    for (const t of [...(inst.WantedBy ?? []), ...(inst.RequiredBy ?? [])].sort()) {
-      const kind = (inst.WantedBy ?? []).includes(t) ? 'wants' : 'requires';
-      tree.mkdir(`${etc}/${t}.${kind}`, 'action:services');
-      tree.symlink(`${etc}/${t}.${kind}/${name}`, target, 'action:services');
+    const name = at && instance ? `${at[1]}${instance}${at[3]}` : unit;
+    const wanted = [...(inst.WantedBy ?? []).map((t) => `${t}.wants`), ...(inst.RequiredBy ?? []).map((t) => `${t}.requires`)];
+    if (at && !instance && wanted.length) res.missing.push(`${unit} (template without instance)`);
+    else {
+      for (const w of wanted.sort()) {
+        tree.mkdir(`${etc}/${w}`, 'action:services');
+        tree.symlink(`${etc}/${w}/${name}`, path, 'action:services');
+      }
     }
-    for (const a of inst.Alias ?? []) tree.symlink(`${etc}/${a}`, target, 'action:services');
-    res.enabled.push(user ? `${name} (user)` : name);
-    for (const also of inst.Also ?? []) enable(also, user);
+    for (const a of inst.Alias ?? []) if (a !== file) tree.symlink(`${etc}/${a}`, path, 'action:services');
+    if (wanted.length || inst.Alias?.length) res.enabled.push(user ? `${name} (user)` : name);
+    // Also= units come along, whatever their own preset says
+    for (const also of inst.Also ?? []) if (also !== file) enable(also, user, false);
   };
   for (const r of requests) {
     for (const u of r.units) {
       // sysv names (invoke-rc.d cron, update-rc.d cron defaults) name the init script: cron → cron.service
-      const unit = /\.(service|socket|timer|target|path|mount|automount|swap|slice|scope|device)$/.test(u) ? u : `${u}.service`;
-      if (r.op === 'enable') enable(unit, r.user);
-      else if (r.op === 'preset') preset(unit) ? enable(unit, r.user) : res.disabled.push(unit);
-      else if (r.op === 'mask') tree.symlink(`${r.user ? '/etc/systemd/user' : '/etc/systemd/system'}/${unit}`, '/dev/null', 'action:services');
+      const unit = UNIT_SUFFIX.test(u) ? u : `${u}.service`;
+      const user = r.user === true;
+      if (r.op === 'enable') enable(unit, user, false);
+      else if (r.op === 'preset') enable(unit, user, true);
+      else if (r.op === 'mask') tree.symlink(`${user ? '/etc/systemd/user' : '/etc/systemd/system'}/${unit}`, '/dev/null', 'action:services');
       else if (r.op === 'disable') res.disabled.push(unit);
     }
   }
