@@ -52,7 +52,7 @@ describe('classifyScriptlet: owners and modes of packaged paths', () => {
 if [ "$1" = configure ]; then set_ssh_agent_permissions; fi
 `;
     expect(real(deb('postinst', body))).toEqual([
-      { kind: 'group', name: '_ssh', system: true },
+      { kind: 'group', name: '_ssh', system: true, tool: 'adduser' },
       { kind: 'statoverride', tool: 'chown', path: '/usr/bin/ssh-agent', group: '_ssh' },
       { kind: 'statoverride', tool: 'chmod', path: '/usr/bin/ssh-agent', mode: 0o2755 },
     ]);
@@ -66,7 +66,7 @@ if [ "$1" = configure ]; then set_ssh_agent_permissions; fi
     const spool = 'crondir="/var/spool/cron"\ngetent group crontab > /dev/null 2>&1 || addgroup --system crontab\nif [ -d $crondir/crontabs ] ; then\n    chown root:crontab $crondir/crontabs\n    chmod 1730 $crondir/crontabs\nfi\n';
     const when = [{ test: '-d', path: '/var/spool/cron/crontabs', negate: false }];
     expect(real(deb('postinst', spool))).toEqual([
-      { kind: 'group', name: 'crontab', system: true },
+      { kind: 'group', name: 'crontab', system: true, tool: 'adduser' },
       { kind: 'statoverride', tool: 'chown', path: '/var/spool/cron/crontabs', user: 'root', group: 'crontab', when },
       { kind: 'statoverride', tool: 'chmod', path: '/var/spool/cron/crontabs', mode: 0o1730, when },
     ]);
@@ -80,8 +80,8 @@ if [ "$1" = configure ]; then set_ssh_agent_permissions; fi
       { kind: 'statoverride', tool: 'chown', path: '/var/www', user: 'www-data', group: 'www-data' },
     ]);
     expect(real(deb('postinst', 'adduser --system --group foo\nmkdir -p /var/lib/foo\nchown foo:foo /var/lib/foo /usr/lib/foo/helper'))).toEqual([
-      { kind: 'group', name: 'foo', system: true },
-      { kind: 'user', name: 'foo', system: true, group: 'foo', shell: '/usr/sbin/nologin' },
+      { kind: 'group', name: 'foo', system: true, tool: 'adduser' },
+      { kind: 'user', name: 'foo', system: true, group: 'foo', shell: '/usr/sbin/nologin', tool: 'adduser' },
       { kind: 'directory', path: '/var/lib/foo' },
       { kind: 'directory', path: '/var/lib/foo', user: 'foo', group: 'foo' },
       { kind: 'statoverride', tool: 'chown', path: '/usr/lib/foo/helper', user: 'foo', group: 'foo' },
