@@ -43,6 +43,9 @@ export const IGNORED: { path: string; why: string }[] = [
   { path: '/var/lib/shells.state', why: "package-manager state: add-shell's record" },
   { path: '/etc/apt/sources.list', why: "package-manager state: the installer's mirror" },
   { path: '/etc/apt/apt.conf.d/00mmdebstrap', why: "package-manager state: the installer's apt settings" },
+  { path: '/etc/apt/sources.list.d', why: "package-manager state: the installer's apt directories" },
+  { path: '/etc/apt/preferences.d', why: "package-manager state: the installer's apt directories" },
+  { path: '/etc/dpkg/dpkg.cfg.d/99mmdebstrap', why: "package-manager state: the installer's dpkg settings (the variant's path-exclude)" },
   { path: '/etc/.pwd.lock', why: "package-manager state: the account tools' lock file" },
   // logs and caches
   { path: '/var/log', why: 'logs' },
@@ -154,7 +157,11 @@ export function entryDiff(a: Entry, b: Entry): string {
 }
 
 /** The mechanism behind a difference, first match wins: the headings of the fixture files. */
-const MECHANISMS: { heading: string; test: (p: string, line: string) => boolean }[] = [
+const MECHANISMS: { heading: string; test: (p: string, line: string, helpers: string[]) => boolean }[] = [
+  {
+    heading: "made by the scripts of the installer's helpers (Essential packages outside the closure)",
+    test: (p, _l, helpers) => (helpers.includes('libpam-runtime') && p.startsWith('/etc/pam.d/common-')) || (helpers.includes('login') && /^\/etc\/sub[ug]id$/.test(p)),
+  },
   { heading: 'compiled Python bytecode: py3compile/pycompile run by postinst', test: (p) => bytecode(p) },
   { heading: 'accounts: adduser/useradd in scripts (ids, fields) and the backups the tools write', test: (p) => /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$/.test(p) },
   { heading: 'sysvinit links (update-rc.d): weld enables services for systemd only', test: (p) => /^\/etc\/rc[0-6S]\.d(\/|$)/.test(p) },
@@ -170,7 +177,7 @@ const MECHANISMS: { heading: string; test: (p: string, line: string) => boolean 
   { heading: 'state and data made by scripts (/var, /srv, /home, /root)', test: (p) => /^\/(var|srv|home|root)(\/|$)/.test(p) },
   { heading: 'other files made by scripts', test: () => true },
 ];
-export const mechanismOf = (line: string) => MECHANISMS.find((m) => m.test(line.slice(2).replace(/ \(.*\)$/, ''), line))!.heading;
+export const mechanismOf = (line: string, helpers: string[] = []) => MECHANISMS.find((m) => m.test(line.slice(2).replace(/ \(.*\)$/, ''), line, helpers))!.heading;
 
 /** `- path` only the installer has it, `+ path` only weld, `~ path (what differs)` both, differently */
 export function compareTrees(inst: Map<string, Entry>, ours: Map<string, Entry>): string[] {
@@ -435,7 +442,7 @@ export const fixtureFile = (set: string) => path.join(ROOT, 'fixtures/installer'
 export function renderFixture(o: Outcome): string {
   const groups = new Map<string, string[]>();
   for (const d of o.differences) {
-    const h = mechanismOf(d);
+    const h = mechanismOf(d, o.helpers);
     groups.set(h, [...(groups.get(h) ?? []), d]);
   }
   const lines = [
@@ -472,7 +479,7 @@ export function readFixture(set: string): string[] | null {
 /** per mechanism: how many difference lines */
 export function byMechanism(o: Outcome): Record<string, number> {
   const c: Record<string, number> = {};
-  for (const d of o.differences) c[mechanismOf(d)] = (c[mechanismOf(d)] ?? 0) + 1;
+  for (const d of o.differences) c[mechanismOf(d, o.helpers)] = (c[mechanismOf(d, o.helpers)] ?? 0) + 1;
   return c;
 }
 
