@@ -77,7 +77,7 @@ const CONTENTS_ONLY = new Set(['/dev', '/proc', '/sys', '/run', '/tmp']);
 /** an entry's path, or a glob where `*` stands for part of one name */
 const glob = (g: string) => new RegExp('^' + g.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*') + '(/.*)?$');
 const IGNORED_RE = IGNORED.map((i) => ({ ...i, re: glob(i.path) }));
-const ignored = (p: string) => IGNORED_RE.some((i) => (CONTENTS_ONLY.has(i.path) ? p.startsWith(i.path + '/') : i.re.test(p)));
+export const ignored = (p: string) => IGNORED_RE.some((i) => (CONTENTS_ONLY.has(i.path) ? p.startsWith(i.path + '/') : i.re.test(p)));
 /** compiled Python bytecode: marshal output varies between runs, so presence, mode and owner only */
 const bytecode = (p: string) => p.endsWith('.pyc') || /\/__pycache__(\/|$)/.test(p);
 
