@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadVariant } from '../../src/linker/variant.js';
-import { ROOT, has, run } from './tools.js';
+import { ROOT, has } from './tools.js';
 
 export const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'weld-tests/installer');
 const DEBS = path.join(CACHE, 'debs');
@@ -483,7 +483,6 @@ export function byMechanism(o: Outcome): Record<string, number> {
   return c;
 }
 
-export { run };
 
 /**
  * One set's test: its differences must be exactly the pinned list in
