@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Idempotent host setup: Debian tools the tests use as oracles, and npm deps.
+# Idempotent host setup: Debian tools the tests use as oracles (mmdebstrap and debootstrap
+# install the installer-oracle sets), and npm deps.
 # Safe to run repeatedly; does nothing when everything is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(rpm rpm2cpio cpio cryptsetup-bin erofs-utils libfuse2 fdisk dmsetup attr
-      debootstrap qemu-system-x86 busybox-static xz-utils zstd bzip2 lzma
+      debootstrap mmdebstrap qemu-system-x86 busybox-static xz-utils zstd bzip2 lzma
       util-linux e2fsprogs file binutils gcc libc6-dev systemd-container apt-utils)
 
 missing=()

@@ -5,6 +5,8 @@
  * without running any. The two trees must agree path by path (type, mode,
  * owner, content, link target), except for a list of known differences, each
  * with its reason. A difference that appears, or one that goes away, fails.
+ * The same comparison for any variant, with mmdebstrap as the installer, is
+ * test/helpers/installer.ts; this one stays as a second installer's word.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';

@@ -8,7 +8,7 @@ import { has } from './helpers/tools.js';
 
 const TOOLS = [
   'rpm', 'rpmbuild', 'rpm2cpio', 'rpm2archive', 'cpio', 'dpkg-deb', 'veritysetup', 'mkfs.erofs', 'fsck.erofs', 'dump.erofs',
-  'sfdisk', 'dmsetup', 'getfattr', 'setfattr', 'debootstrap', 'qemu-system-x86_64', 'busybox', 'xz', 'zstd', 'bzip2',
+  'sfdisk', 'dmsetup', 'getfattr', 'setfattr', 'debootstrap', 'mmdebstrap', 'qemu-system-x86_64', 'busybox', 'xz', 'zstd', 'bzip2',
   'ar', 'objcopy', 'tar', 'ldconfig', 'systemd-dissect', 'systemd-sysusers', 'systemd-tmpfiles', 'unshare', 'cc', 'apt-ftparchive',
 ];
 
