@@ -36,6 +36,19 @@ function follow(get: (p: string) => LinkNode | undefined, p: string): LinkNode |
  * packages ship it, before any action: what the scripts of a fresh install
  * would find, whatever order the actions are applied in.
  */
+/** Which accounts a step may name. */
+export interface Owners {
+  user: (name: string) => boolean;
+  group: (name: string) => boolean;
+}
+
+/** Why a chown to these names would fail (an account no package defines), or null. */
+export function missingOwner(a: { user?: string; group?: string }, owners: Owners): string | null {
+  if (a.user !== undefined && !owners.user(a.user)) return `user ${a.user} is not defined`;
+  if (a.group !== undefined && !owners.group(a.group)) return `group ${a.group} is not defined`;
+  return null;
+}
+
 export function guardsFrom(tree: LinkTree): (when: readonly Guard[] | undefined) => boolean {
   const shipped = new Map(tree.nodes);
   const get = (p: string) => shipped.get(p);
@@ -83,7 +96,7 @@ export function applyFileOps(
   tree: LinkTree,
   ops: { pkg: string; phase: string; a: FileOp }[],
   resolve: (p: string) => string,
-  owners: { user: (name: string) => boolean; group: (name: string) => boolean },
+  owners: Owners,
   /** `package\0phase` of scriptlets with steps weld could not model */
   partial: Set<string>,
   taken: (when: readonly Guard[] | undefined) => boolean = () => true,
@@ -162,12 +175,9 @@ export function applyFileOps(
           continue;
         }
         // chown to an account no package defines would fail the script
-        if (a.user !== undefined && !owners.user(a.user)) {
-          skip(`user ${a.user} is not defined`);
-          continue;
-        }
-        if (a.group !== undefined && !owners.group(a.group)) {
-          skip(`group ${a.group} is not defined`);
+        const undefinedOwner = missingOwner(a, owners);
+        if (undefinedOwner) {
+          skip(undefinedOwner);
           continue;
         }
         // an existing file keeps its content (scripts guard `: > f` with `[ ! -f f ]`); owner and mode still apply

@@ -1,6 +1,6 @@
 import type { Action, Guard } from '../../model.js';
 import { modeOf, realpath, type LinkNode, type LinkTree } from '../tree.js';
-import { PHASE_RANK } from './files.js';
+import { missingOwner, PHASE_RANK, type Owners } from './files.js';
 
 type StatOverride = Extract<Action, { kind: 'statoverride' }>;
 
@@ -27,7 +27,7 @@ export function applyStatOverrides(
   tree: LinkTree,
   ops: { pkg: string; phase: string; a: StatOverride }[],
   resolve: (p: string) => string,
-  owners: { user: (name: string) => boolean; group: (name: string) => boolean },
+  owners: Owners,
   taken: (when: readonly Guard[] | undefined) => boolean = () => true,
 ): StatOverrideResult {
   const res: StatOverrideResult = { applied: 0, notTaken: 0, absent: [], skipped: [] };
@@ -46,12 +46,9 @@ export function applyStatOverrides(
       else skip(`${a.tool} of a path nothing ships or makes`);
       continue;
     }
-    if (a.user !== undefined && !owners.user(a.user)) {
-      skip(`user ${a.user} is not defined`);
-      continue;
-    }
-    if (a.group !== undefined && !owners.group(a.group)) {
-      skip(`group ${a.group} is not defined`);
+    const undefinedOwner = missingOwner(a, owners);
+    if (undefinedOwner) {
+      skip(undefinedOwner);
       continue;
     }
     const n = { ...cur };
