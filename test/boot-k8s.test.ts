@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootQemu, type BootResult } from '../src/initramfs/qemu.js';
 import { ROOT, has, run, weldAsync } from './helpers/tools.js';
-import { DEB_DIR, K8S_DEBS, k8sDebFiles } from './helpers/k8s.js';
+import { fetchK8sDebs } from './helpers/k8s.js';
 
 const BOOT_TIMEOUT = 420_000;
 /** units allowed to fail, each with its reason; none today */
@@ -84,10 +84,8 @@ describe.skipIf(!canRun)('the k8s variant boots systemd and runs a container (qe
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-boot-k8s-'));
-    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_DIR, ...K8S_DEBS, 'busybox-static']);
     const store = at('store');
-    const busybox = fs.readdirSync(DEB_DIR).find((n) => n.startsWith('busybox-static_'))!;
-    const imp = await weldAsync(['import', '--store', store, ...k8sDebFiles(), path.join(DEB_DIR, busybox)]);
+    const imp = await weldAsync(['import', '--store', store, ...fetchK8sDebs(['busybox-static'])]);
     expect(imp.status, imp.stderr).toBe(0);
     fs.writeFileSync(at('k8s-boot-check.toml'), checkVariant());
     const link = await weldAsync(['link', '--store', store, '--variant', at('k8s-boot-check.toml'), '-o', at('root.img'), '--report', at('root.json')]);

@@ -5,12 +5,13 @@
  * generates, checked with systemd-analyze verify and by running their commands
  * in a chroot of the linked tree, then with sshd -t; machine ids stay out.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, debPath, has, run } from './helpers/tools.js';
+import { ROOT, debPath, has, run, runAsync, weldAsync } from './helpers/tools.js';
+import { fetchK8sDebs } from './helpers/k8s.js';
 import { findPrivateKeys } from './helpers/private-keys.js';
 
 const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
@@ -24,18 +25,6 @@ libmd0 libmount1 libncursesw6 libnsl2 libp11-kit0 libpam-modules libpam-modules-
 libseccomp2 libselinux1 libsemanage-common libsemanage2 libsepol2 libsmartcols1 libssl3 libsystemd-shared libsystemd0 libtinfo6
 libtirpc-common libtirpc3 libudev1 libuuid1 libwrap0 libzstd1 mawk mount openssh-client openssh-server openssh-sftp-server openssl
 passwd perl-base procps runit-helper sed sensible-utils ssl-cert systemd sysvinit-utils tar ucf usr-is-merged zlib1g`.split(/\s+/);
-// as in test/link-k8s.test.ts: the closure of variants/k8s.toml
-const K8S_PKGS = `adduser base-files base-passwd bash ca-certificates conntrack containerd containernetworking-plugins coreutils cpio dash
-dbus dbus-bin dbus-daemon dbus-session-bus-common dbus-system-bus-common debconf debianutils dmsetup dpkg findutils gcc-12-base grep
-init-system-helpers initramfs-tools initramfs-tools-core iproute2 iptables klibc-utils kmod libacl1 libapparmor1 libargon2-1 libattr1
-libaudit-common libaudit1 libblkid1 libbpf1 libbsd0 libbz2-1.0 libc-bin libc6 libcap-ng0 libcap2 libcap2-bin libcom-err2 libcrypt1
-libcryptsetup12 libdb5.3 libdbus-1-3 libdebconfclient0 libdevmapper1.02.1 libelf1 libexpat1 libfdisk1 libffi8 libgcc-s1 libgcrypt20
-libgmp10 libgpg-error0 libgssapi-krb5-2 libip4tc2 libip6tc2 libjson-c5 libk5crypto3 libkeyutils1 libklibc libkmod2 libkrb5-3
-libkrb5support0 liblz4-1 liblzma5 libmd0 libmnl0 libmount1 libncursesw6 libnetfilter-conntrack3 libnfnetlink0 libnftnl11 libp11-kit0
-libpam-modules libpam-modules-bin libpam0g libpcre2-8-0 libproc2-0 libseccomp2 libselinux1 libsemanage-common libsemanage2 libsepol2
-libsmartcols1 libssl3 libsystemd-shared libsystemd0 libtinfo6 libtirpc-common libtirpc3 libudev1 libuuid1 libxtables12 libzstd1
-linux-base linux-image-amd64 logsave mawk mount netbase openssl passwd procps runc sed systemd systemd-sysv tar udev usr-is-merged
-util-linux util-linux-extra zlib1g`.split(/\s+/);
 
 /** an SSH server (and ssl-cert) with the Essential packages make-ssl-cert runs (perl-base for debconf, hostname, sed, grep) */
 const variant = (name: string, writable: string[], extra: string[] = []) => `name = "${name}"
@@ -50,26 +39,7 @@ writable = ${JSON.stringify(writable)}
 
 const canRun = ['dpkg-deb', 'apt-get', 'chroot', 'mknod', 'systemd-analyze', 'ssh-keygen', 'openssl'].every(has) && process.getuid?.() === 0 && fs.existsSync(path.join(ROOT, 'dist/cli/main.js'));
 
-/** The built CLI, asynchronously: a minute-long spawnSync starves vitest's worker RPC. */
-function weldAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
 
-function k8sDebs(): string[] {
-  const names = fs.readdirSync(DEB_DIR);
-  // linux-image-amd64 is a metapackage: its kernel package's name carries the ABI
-  const kernel = names.filter((n) => /^linux-image-\d.*-amd64_.*\.deb$/.test(n)).sort().pop();
-  if (!kernel) throw new Error('no kernel package in the cache');
-  return [...K8S_PKGS.map((p) => debPath(DEB_DIR, p)), path.join(DEB_DIR, kernel)];
-}
 
 /** the unit's Environment= and Exec lines, as systemd would run them (weld's units quote nothing) */
 function unitCommands(unit: string): { env: Record<string, string>; argvs: string[][] } {
@@ -84,16 +54,6 @@ function unitCommands(unit: string): { env: Record<string, string>; argvs: strin
   return { env, argvs };
 }
 
-/** a program's exit status and stderr, without blocking the worker */
-function runAsync(cmd: string, args: string[], env?: Record<string, string>): Promise<{ status: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(env ? { env } : {}) });
-    let stderr = '';
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ status: code ?? -1, stderr }));
-  });
-}
 
 /** copies a linked tree and runs a generated unit's commands in a chroot of it, as first boot would */
 async function bootCopy(dir: string, copy: string, units: string[]): Promise<void> {
@@ -103,7 +63,7 @@ async function bootCopy(dir: string, copy: string, units: string[]): Promise<voi
     const { env, argvs } = unitCommands(fs.readFileSync(path.join(copy, 'usr/lib/systemd/system', u), 'utf8'));
     expect(argvs.length, u).toBeGreaterThan(0);
     for (const argv of argvs) {
-      const r = await runAsync('chroot', [copy, ...argv], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env });
+      const r = await runAsync('chroot', [copy, ...argv], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...env } });
       expect(r.status, `${u}: ${argv.join(' ')}: ${r.stderr}`).toBe(0);
     }
   }
@@ -118,8 +78,8 @@ describe.skipIf(!canRun)('machine state is made at first boot, never baked in', 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-firstboot-'));
     store = at('store');
-    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_DIR, ...new Set([...SSH_PKGS, ...K8S_PKGS])]);
-    const debs = [...new Set([...SSH_PKGS.map((p) => debPath(DEB_DIR, p)), ...k8sDebs()])];
+    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_DIR, ...SSH_PKGS]);
+    const debs = [...new Set([...SSH_PKGS.map((p) => debPath(DEB_DIR, p)), ...fetchK8sDebs()])];
     const imp = await weldAsync(['import', '--store', store, ...debs]);
     expect(imp.status, imp.stderr).toBe(0);
     fs.writeFileSync(at('sshd-etc.toml'), variant('sshd-etc', ['/etc', '/var', '/tmp', '/run', '/root'], ['ssl-cert']));

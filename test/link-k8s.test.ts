@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, has, run, weldAsync } from './helpers/tools.js';
-import { DEB_DIR, K8S_DEBS as PKGS, k8sDebFiles as debFiles } from './helpers/k8s.js';
+import { fetchK8sDebs } from './helpers/k8s.js';
 
 const canRun = ['dpkg-deb', 'apt-get', 'veritysetup', 'mount'].every(has) && fs.existsSync(path.join(ROOT, 'dist/cli/main.js'));
 
@@ -26,8 +26,7 @@ describe.skipIf(!canRun)('the k8s variant', () => {
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-k8s-'));
     store = at('store');
-    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_DIR, ...PKGS]);
-    const imp = await weldAsync(['import', '--store', store, ...debFiles()]);
+    const imp = await weldAsync(['import', '--store', store, ...fetchK8sDebs()]);
     expect(imp.status, imp.stderr).toBe(0);
     const r = await weldAsync(['link', '--store', store, '--variant', 'k8s', '-o', at('k8s.img'), '--report', at('r.json')]);
     expect(r.status, r.stderr).toBe(0);

@@ -8,13 +8,12 @@
  * tree are cached outside the checkout, keyed by the sorted SHA256s of the
  * .debs, so a warm run only links and walks weld's side.
  */
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadVariant } from '../../src/linker/variant.js';
-import { ROOT, has } from './tools.js';
+import { ROOT, has, runAsync, weldAsync } from './tools.js';
 
 export const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'weld-tests/installer');
 const DEBS = path.join(CACHE, 'debs');
@@ -244,19 +243,6 @@ export function compareAccounts(instRoot: string, oursRoot: string): string[] {
 
 // ---- running weld and the installer ----
 
-function runAsync(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('error', reject);
-    c.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
-/** the CLI asynchronously: a minute-long spawnSync starves vitest's worker RPC */
-const weldAsync = (args: string[]) => runAsync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args]);
 async function must(cmd: string, args: string[], opts: { cwd?: string } = {}): Promise<string> {
   const r = await runAsync(cmd, args, opts);
   if (r.status !== 0) throw new Error(`${cmd} ${args.slice(0, 6).join(' ')}… exited ${r.status}: ${r.stderr.slice(-4000)}`);

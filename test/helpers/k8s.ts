@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './tools.js';
+import { ROOT, debPath, run } from './tools.js';
 
 /** where the tests keep downloaded bookworm .debs */
 export const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
@@ -18,14 +17,17 @@ libsmartcols1 libssl3 libsystemd-shared libsystemd0 libtinfo6 libtirpc-common li
 linux-base linux-image-amd64 logsave mawk mount netbase openssl passwd procps runc sed systemd systemd-sysv tar udev usr-is-merged
 util-linux util-linux-extra zlib1g`.split(/\s+/);
 
-/** The cached .deb of each k8s package, and the kernel package the metapackage names. */
-export function k8sDebFiles(): string[] {
-  const names = fs.readdirSync(DEB_DIR);
-  const out = K8S_DEBS.map((p) => names.find((n) => n.startsWith(`${p}_`) && n.endsWith('.deb')));
-  // linux-image-amd64 is a metapackage: its kernel package's name carries the ABI
-  const kernel = names.filter((n) => /^linux-image-\d.*-amd64_.*\.deb$/.test(n)).sort().pop();
-  return [...out, kernel].map((n) => {
-    if (!n) throw new Error('a k8s package is missing from the cache');
-    return path.join(DEB_DIR, n);
-  });
+/** The kernel package linux-image-amd64 names in the archive today (its name carries the ABI). */
+export function kernelPackage(): string {
+  const deps = run('apt-cache', ['depends', 'linux-image-amd64']).stdout.toString();
+  const k = /Depends:\s*(linux-image-\S+)/.exec(deps)?.[1];
+  if (!k) throw new Error(`apt-cache names no kernel package for linux-image-amd64: ${deps}`);
+  return k;
+}
+
+/** Fetches the k8s closure, with the kernel package its metapackage names, into the cache; returns their .deb files. */
+export function fetchK8sDebs(more: string[] = []): string[] {
+  const pkgs = [...K8S_DEBS, kernelPackage(), ...more];
+  run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEB_DIR, ...pkgs]);
+  return pkgs.map((p) => debPath(DEB_DIR, p));
 }

@@ -44,13 +44,18 @@ export function stageDebs(cache: string, pkgs: string[], dir: string): string {
   return dir;
 }
 
-/** The built CLI, asynchronously: a minute-long spawnSync starves vitest's worker RPC. */
-export function weldAsync(args: string[]): Promise<{ status: number; stderr: string }> {
+/** A program's exit status and output, without blocking vitest's worker (a minute-long spawnSync starves its RPC). */
+export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let stdout = '';
     let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     c.on('error', reject);
-    c.on('close', (code) => resolve({ status: code ?? -1, stderr }));
+    c.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
   });
 }
+
+/** The built CLI, asynchronously. */
+export const weldAsync = (args: string[]) => runAsync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args]);
