@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, has, run, weld } from './helpers/tools.js';
+import { ROOT, has, run, weld, buildMirror } from './helpers/tools.js';
 
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 const MIRROR = path.join(ROOT, 'fixtures/.cache/mirror-minbase');
@@ -88,15 +88,7 @@ describe.skipIf(!canRun)('weld link against debootstrap --variant=minbase (same 
       return path.join(DEBS, f);
     });
     // a file:// mirror of exactly these .debs (rebuilt when the set changes)
-    const pool = path.join(MIRROR, 'pool/main');
-    const have = fs.existsSync(pool) ? fs.readdirSync(pool).sort().join('\n') : '';
-    if (!fs.existsSync(path.join(MIRROR, 'dists/bookworm/Release')) || have !== debs.map((f) => path.basename(f)).sort().join('\n')) {
-      fs.rmSync(MIRROR, { recursive: true, force: true });
-      fs.mkdirSync(pool, { recursive: true });
-      fs.mkdirSync(path.join(MIRROR, 'dists/bookworm/main/binary-amd64'), { recursive: true });
-      for (const f of debs) fs.copyFileSync(f, path.join(pool, path.basename(f)));
-      run('bash', ['-c', 'cd "$1" && apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm -o APT::FTPArchive::Release::Codename=bookworm -o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures=amd64 release dists/bookworm > Release.tmp && mv Release.tmp dists/bookworm/Release', 'mirror', MIRROR]);
-    }
+    buildMirror(MIRROR, debs);
     dbs = path.join(work, 'debootstrap');
     run('debootstrap', ['--variant=minbase', '--no-check-gpg', 'bookworm', dbs, `file://${MIRROR}`]);
     const store = path.join(work, 'store');

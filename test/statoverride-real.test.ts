@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, has, run } from './helpers/tools.js';
+import { ROOT, has, run, buildMirror } from './helpers/tools.js';
 
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 const MIRROR = path.join(ROOT, 'fixtures/.cache/mirror-statoverride');
@@ -82,15 +82,7 @@ describe.skipIf(!canRun)('owners and modes: weld link against mmdebstrap (minbas
       return path.join(DEBS, f);
     });
     // a copy:// mirror of exactly these .debs (rebuilt when the set changes)
-    const pool = path.join(MIRROR, 'pool/main');
-    const have = fs.existsSync(pool) ? fs.readdirSync(pool).sort().join('\n') : '';
-    if (!fs.existsSync(path.join(MIRROR, 'dists/bookworm/Release')) || have !== debs.map((f) => path.basename(f)).sort().join('\n')) {
-      fs.rmSync(MIRROR, { recursive: true, force: true });
-      fs.mkdirSync(pool, { recursive: true });
-      fs.mkdirSync(path.join(MIRROR, 'dists/bookworm/main/binary-amd64'), { recursive: true });
-      for (const f of debs) fs.copyFileSync(f, path.join(pool, path.basename(f)));
-      run('bash', ['-c', 'cd "$1" && apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm -o APT::FTPArchive::Release::Codename=bookworm -o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures=amd64 release dists/bookworm > Release.tmp && mv Release.tmp dists/bookworm/Release', 'mirror', MIRROR]);
-    }
+    buildMirror(MIRROR, debs);
     const mm = path.join(work, 'mmdebstrap');
     // a local mirror does not tell mmdebstrap the suite merges /usr: its merged-usr hook says so
     const m = await runAsync('mmdebstrap', ['--variant=minbase', '--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr', `--include=${TOP.join(',')}`, 'bookworm', mm, `deb [trusted=yes] copy://${MIRROR} bookworm main`]);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -59,3 +59,15 @@ export function runAsync(cmd: string, args: string[], opts: { cwd?: string; env?
 
 /** The built CLI, asynchronously. */
 export const weldAsync = (args: string[]) => runAsync(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), ...args]);
+
+/** A flat apt mirror (pool/ plus a bookworm Release) of exactly these .debs, for debootstrap or mmdebstrap; rebuilt only when the set changes. */
+export function buildMirror(mirror: string, debs: string[]): void {
+  const pool = path.join(mirror, 'pool/main');
+  const have = existsSync(pool) ? readdirSync(pool).sort().join('\n') : '';
+  if (existsSync(path.join(mirror, 'dists/bookworm/Release')) && have === debs.map((f) => path.basename(f)).sort().join('\n')) return;
+  rmSync(mirror, { recursive: true, force: true });
+  mkdirSync(pool, { recursive: true });
+  mkdirSync(path.join(mirror, 'dists/bookworm/main/binary-amd64'), { recursive: true });
+  for (const f of debs) copyFileSync(f, path.join(pool, path.basename(f)));
+  run('bash', ['-c', 'cd "$1" && apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm -o APT::FTPArchive::Release::Codename=bookworm -o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures=amd64 release dists/bookworm > Release.tmp && mv Release.tmp dists/bookworm/Release', 'mirror', mirror]);
+}
