@@ -37,6 +37,8 @@ export interface ActionsReport {
   updateShells?: { shells: number } | null;
   pamAuthUpdate?: { profiles: string[] } | null;
   timezone?: string;
+  /** systemd-tmpfiles --create run by postinsts, applied at link time */
+  tmpfiles?: import('./tmpfiles.js').TmpfilesResult;
   /** host keys, snakeoil certificates, machine ids: made at first boot, never in the image */
   firstboot?: FirstbootResult;
   /** caches the image's own tools made, in a sandboxed view (src/linker/generators) */
@@ -128,6 +130,13 @@ export async function applyActions(
   );
   // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
   report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
+  // 2d. systemd-tmpfiles --create of the configs a postinst names (dh_installtmpfiles), now that accounts and files exist
+  const made = of('tmpfiles').filter((x) => !x.phase.startsWith('file:'));
+  if (made.length) {
+    const { applyTmpfiles } = await import('./tmpfiles.js');
+    report.tmpfiles = applyTmpfiles(tree, made.map((x) => ({ pkg: x.pkg, names: x.a.configs })), text, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) });
+    for (const d of report.tmpfiles.deferred) report.deferred.push({ package: 'systemd-tmpfiles', kind: 'tmpfiles', detail: `${d.config}: ${d.line} (${d.reason})` });
+  }
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
@@ -188,7 +197,7 @@ export async function applyActions(
   for (const [p, target] of Object.entries(variant.symlinks).sort(([a], [b]) => (a < b ? -1 : 1))) tree.symlink(resolve(p), target, 'variant');
   for (const x of all) {
     const k = x.a.kind;
-    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates) && !(x.a.tool === 'update-shells' && report.updateShells) && !(x.a.tool === 'pam-auth-update' && report.pamAuthUpdate)) || k === 'tmpfiles' || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
+    if ((k === 'cache' && !(x.a.tool === 'update-ca-certificates' && report.caCertificates) && !(x.a.tool === 'update-shells' && report.updateShells) && !(x.a.tool === 'pam-auth-update' && report.pamAuthUpdate)) || (k === 'tmpfiles' && x.phase.startsWith('file:')) || (k === 'service' && !['enable', 'preset', 'mask', 'disable'].includes(x.a.op))) {
       report.deferred.push({ package: x.pkg, kind: k, detail: JSON.stringify(x.a) });
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
