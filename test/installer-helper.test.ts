@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compareAccounts, compareTrees, ignored, mechanismOf, walk } from './helpers/installer.js';
+import { accountFiles, compareAccounts, compareTrees, ignored, mechanismOf, walk } from './helpers/installer.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-installer-helper-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -42,6 +42,12 @@ describe('the installer comparison', () => {
     const d = compareTrees(walk(a), walk(b));
     expect(d).toEqual(['+ /etc/extra', '~ /etc/group (content)', '~ /etc/link (target /usr/lib/y → /usr/lib/x)', '~ /usr/bin/crontab (mode 2755 → 755, owner root:crontab → root:root)']);
     expect(mechanismOf(d[3])).toMatch(/^modes and owners/);
+  });
+
+  it('counts a content difference of the account files only when one of their accounts differs; their mode and owner always', () => {
+    const diffs = ['~ /etc/group (content)', '~ /etc/passwd (content)', '~ /etc/shadow (content, mode 640 → 600)', '~ /etc/hosts (content)', '- /etc/passwd-'];
+    expect(accountFiles(diffs, [])).toEqual(['~ /etc/shadow (mode 640 → 600)', '~ /etc/hosts (content)', '- /etc/passwd-']);
+    expect(accountFiles(diffs, ['! passwd mysql (comment "a" → "b")', '! group +extra'])).toEqual(['~ /etc/group (content)', '~ /etc/passwd (content)', '~ /etc/shadow (mode 640 → 600)', '~ /etc/hosts (content)', '- /etc/passwd-']);
   });
 
   it('leaves out by name only the listed kinds', () => {

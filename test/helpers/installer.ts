@@ -156,11 +156,7 @@ export function entryDiff(a: Entry, b: Entry): string {
 }
 
 /** The mechanism behind a difference, first match wins: the headings of the fixture files. */
-const MECHANISMS: { heading: string; test: (p: string, line: string, helpers: string[]) => boolean }[] = [
-  {
-    heading: "made by the scripts of the installer's helpers (Essential packages outside the closure)",
-    test: (p, _l, helpers) => (helpers.includes('libpam-runtime') && p.startsWith('/etc/pam.d/common-')) || (helpers.includes('login') && /^\/etc\/sub[ug]id$/.test(p)),
-  },
+const MECHANISMS: { heading: string; test: (p: string, line: string) => boolean }[] = [
   { heading: 'compiled Python bytecode: py3compile/pycompile run by postinst', test: (p) => bytecode(p) },
   { heading: 'accounts: adduser/useradd in scripts (ids, fields) and the backups the tools write', test: (p) => /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$/.test(p) },
   { heading: 'sysvinit links (update-rc.d): weld enables services for systemd only', test: (p) => /^\/etc\/rc[0-6S]\.d(\/|$)/.test(p) },
@@ -176,7 +172,7 @@ const MECHANISMS: { heading: string; test: (p: string, line: string, helpers: st
   { heading: 'state and data made by scripts (/var, /srv, /home, /root)', test: (p) => /^\/(var|srv|home|root)(\/|$)/.test(p) },
   { heading: 'other files made by scripts', test: () => true },
 ];
-export const mechanismOf = (line: string, helpers: string[] = []) => MECHANISMS.find((m) => m.test(line.slice(2).replace(/ \(.*\)$/, ''), line, helpers))!.heading;
+export const mechanismOf = (line: string) => MECHANISMS.find((m) => m.test(line.slice(2).replace(/ \(.*\)$/, ''), line))!.heading;
 
 /** `- path` only the installer has it, `+ path` only weld, `~ path (what differs)` both, differently */
 export function compareTrees(inst: Map<string, Entry>, ours: Map<string, Entry>): string[] {
@@ -193,6 +189,25 @@ export function compareTrees(inst: Map<string, Entry>, ours: Map<string, Entry>)
   }
   for (const p of ours.keys()) if (!inst.has(p) && !ignored(p)) out.push(`+ ${p}`);
   return out.sort((x, y) => (x.slice(2) < y.slice(2) ? -1 : x.slice(2) > y.slice(2) ? 1 : 0));
+}
+
+const ACCOUNT_FILES = /^\/etc\/(passwd|group|shadow|gshadow)$/;
+
+/**
+ * The account databases hold the same accounts when compareAccounts finds no
+ * difference in them: their bytes may still differ in dynamically allocated
+ * ids, shadow dates and line order, which the issue leaves out. A content
+ * difference of one counts only when one of its accounts differs; its mode and
+ * owner count as for any file.
+ */
+export function accountFiles(differences: string[], accounts: string[]): string[] {
+  const differs = new Set(accounts.map((a) => a.split(' ')[1]));
+  return differences.flatMap((d) => {
+    const m = /^~ (\S+) \((.*)\)$/.exec(d);
+    if (!m || !ACCOUNT_FILES.test(m[1]!)) return [d];
+    const parts = m[2]!.split(', ').filter((x) => x !== 'content' || differs.has(m[1]!.slice(5)));
+    return parts.length ? [`~ ${m[1]} (${parts.join(', ')})`] : [];
+  });
 }
 
 /** `! file name (what differs)`, `! file -name`, `! file +name`; system ids allocated dynamically (100-999) are not compared */
@@ -303,20 +318,6 @@ async function essentialNames(): Promise<string[]> {
 const merged = (p: string) => (/^\/(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/.test(p) ? `/usr${p}` : p);
 
 /**
- * Paths that only `helpers` ship (the Essential packages the closure lacks,
- * installed so that dpkg and the scripts can run): left out of the comparison.
- */
-function helperFiles(tree: string, closure: Deb[], helpers: Deb[]): Set<string> {
-  const list = (name: string) => {
-    const dir = path.join(tree, 'var/lib/dpkg/info');
-    const f = [`${name}.list`, `${name}:amd64.list`].map((n) => path.join(dir, n)).find((n) => fs.existsSync(n));
-    return f ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map(merged) : [];
-  };
-  const ours = new Set(closure.flatMap((d) => list(d.name)));
-  return new Set(helpers.flatMap((d) => list(d.name)).filter((p) => !ours.has(p)));
-}
-
-/**
  * Installs `closure` with mmdebstrap from a mirror of exactly those .debs
  * (plus `helpers`), or takes the cached tree.
  */
@@ -329,9 +330,17 @@ async function installerTree(closure: Deb[], helpers: Deb[], exclude: string[], 
     .digest('hex');
   const dir = path.join(CACHE, key);
   const tree = path.join(dir, 'tree');
-  const indexFile = path.join(dir, 'index.json');
+  // the whole tree, helpers' files too: weld links the helpers as well (an index.json of an older
+  // helper left them out; the tree beside it is whole, so it is walked again)
+  const indexFile = path.join(dir, 'index-full.json');
   if (fs.existsSync(indexFile)) {
     return { key, tree, index: new Map(JSON.parse(fs.readFileSync(indexFile, 'utf8'))), cold: false };
+  }
+  if (fs.existsSync(path.join(dir, 'index.json')) && fs.existsSync(tree)) {
+    const index = walk(tree);
+    fs.writeFileSync(indexFile + '.tmp', JSON.stringify([...index]));
+    fs.renameSync(indexFile + '.tmp', indexFile);
+    return { key, tree, index, cold: false };
   }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -345,7 +354,6 @@ async function installerTree(closure: Deb[], helpers: Deb[], exclude: string[], 
   const r = await runAsync(cmd, [...rest, `--include=${closure.map((d) => d.name).join(',')}`, 'bookworm', tree, `deb [trusted=yes] copy://${mirror} bookworm main`]);
   if (r.status !== 0) throw new Error(`mmdebstrap exited ${r.status}: ${r.stderr.slice(-6000)}`);
   const index = walk(tree);
-  for (const p of helperFiles(tree, closure, helpers)) index.delete(p);
   fs.writeFileSync(indexFile + '.tmp', JSON.stringify([...index]));
   fs.renameSync(indexFile + '.tmp', indexFile);
   return { key, tree, index, cold: true };
@@ -361,7 +369,7 @@ export interface Outcome {
   count: number;
   /** scriptlet steps of the closure: all, and the non-trivial ones (no `noop`) */
   typed: { steps: number; opaque: number; noop: number; percent: number; nontrivialPercent: number };
-  /** Essential packages outside the closure the installer needed to run, whose files are left out */
+  /** Essential packages outside the variant's closure the installer needed to run: weld links them too */
   helpers: string[];
   key: string;
   cold: boolean;
@@ -382,24 +390,40 @@ export async function compareWithInstaller(set: string, variantFile: string, wor
   if (imp.status !== 0) throw new Error(`weld import: ${imp.stderr}`);
   const ours = path.join(work, 'weld');
   const report = path.join(work, 'report.json');
-  const l = await weldAsync(['link', '--store', store, '--variant', variantFile, '--format', 'dir', '-o', ours, '--report', report]);
-  if (l.status !== 0) throw new Error(`weld link: ${l.stderr}`);
-  const picked = new Set((JSON.parse(fs.readFileSync(report, 'utf8')) as { packages: { name: string }[] }).packages.map((p) => p.name));
+  const link = async (variant: string): Promise<Set<string>> => {
+    fs.rmSync(ours, { recursive: true, force: true });
+    const l = await weldAsync(['link', '--store', store, '--variant', variant, '--format', 'dir', '-o', ours, '--report', report]);
+    if (l.status !== 0) throw new Error(`weld link: ${l.stderr}`);
+    return new Set((JSON.parse(fs.readFileSync(report, 'utf8')) as { packages: { name: string }[] }).packages.map((p) => p.name));
+  };
+  const picked = await link(variantFile);
   const closure = universe.filter((d) => picked.has(d.name));
   if (closure.length !== picked.size) throw new Error(`weld's closure has packages apt did not pick: ${[...picked].filter((n) => !closure.some((d) => d.name === n)).join(' ')}`);
-  if (closure.length !== universe.length) {
-    // the scriptlet count is over the closure alone
-    store = path.join(work, 'closure-store');
-    const again = await weldAsync(['import', '--store', store, ...closure.map((d) => d.file)]);
-    if (again.status !== 0) throw new Error(`weld import: ${again.stderr}`);
-  }
-  // an installer cannot run without Debian's Essential set: what the closure lacks of it is installed too, its files left out
+  // an installer cannot run without Debian's Essential set: what the closure lacks of it is installed
+  // too, and weld links it as well, so that both sides hold the same packages
   const have = new Set(closure.map((d) => d.name));
   const missing = (await essentialNames()).filter((n) => !have.has(n));
   const helpers = missing.length ? (await aptUniverse([...closure.map((d) => d.name), ...missing], work)).filter((d) => !have.has(d.name)) : [];
+  const linked = [...closure, ...helpers];
+  if (linked.length !== universe.length) {
+    // the scriptlet count is over what is linked alone
+    store = path.join(work, 'closure-store');
+    const again = await weldAsync(['import', '--store', store, ...linked.map((d) => d.file)]);
+    if (again.status !== 0) throw new Error(`weld import: ${again.stderr}`);
+  }
+  if (helpers.length) {
+    const text = fs.readFileSync(variantFile, 'utf8');
+    if (!/^packages = \[/m.test(text)) throw new Error(`${variantFile}: no top-level packages = [ line to add the installer's helpers to`);
+    const withHelpers = path.join(work, 'variant-with-helpers.toml');
+    fs.writeFileSync(withHelpers, text.replace(/^packages = \[/m, `packages = [${helpers.map((d) => JSON.stringify(d.name)).join(', ')}, `));
+    const again = await link(withHelpers);
+    const want = new Set(linked.map((d) => d.name));
+    const odd = [...again].filter((n) => !want.has(n)).concat([...want].filter((n) => !again.has(n)));
+    if (odd.length) throw new Error(`weld's link with the installer's helpers holds other packages than the installer's: ${odd.join(' ')}`);
+  }
   const inst = await installerTree(closure, helpers, v.exclude, work);
-  const differences = compareTrees(inst.index, walk(ours));
   const accounts = compareAccounts(inst.tree, ours);
+  const differences = accountFiles(compareTrees(inst.index, walk(ours)), accounts);
   const sc = await weldAsync(['scriptlets', '--json', '--store', store]);
   if (sc.status !== 0) throw new Error(`weld scriptlets: ${sc.stderr}`);
   const r = JSON.parse(sc.stdout) as { counts: Record<string, number>; opaque: unknown[] };
@@ -408,7 +432,7 @@ export async function compareWithInstaller(set: string, variantFile: string, wor
   const noop = r.counts.noop ?? 0;
   return {
     set,
-    packages: closure.length,
+    packages: linked.length,
     differences,
     accounts,
     count: new Set(differences.map((d) => d.slice(2).replace(/ \(.*\)$/, ''))).size,
@@ -428,7 +452,7 @@ export const fixtureFile = (set: string) => path.join(ROOT, 'fixtures/installer'
 export function renderFixture(o: Outcome): string {
   const groups = new Map<string, string[]>();
   for (const d of o.differences) {
-    const h = mechanismOf(d, o.helpers);
+    const h = mechanismOf(d);
     groups.set(h, [...(groups.get(h) ?? []), d]);
   }
   const lines = [
@@ -436,7 +460,7 @@ export function renderFixture(o: Outcome): string {
     `# ${o.count} differing paths (target at most ${TARGET}); \`-\` only the installer has it, \`+\` only weld, \`~\` both, differently (installer → weld)`,
     `# regenerate with: ${UPDATE}`,
     `# ${typedLine(o)} (target at least 98%)`,
-    ...(o.helpers.length ? [`# the installer also installed ${o.helpers.join(' ')} (Essential packages outside the closure, so dpkg and the scripts can run); the files they ship are left out`] : []),
+    ...(o.helpers.length ? [`# the installer also installed ${o.helpers.join(' ')} (Essential packages outside the closure, so dpkg and the scripts can run); weld's link here holds them too`] : []),
     '',
   ];
   for (const m of MECHANISMS) {
@@ -465,7 +489,7 @@ export function readFixture(set: string): string[] | null {
 /** per mechanism: how many difference lines */
 export function byMechanism(o: Outcome): Record<string, number> {
   const c: Record<string, number> = {};
-  for (const d of o.differences) c[mechanismOf(d, o.helpers)] = (c[mechanismOf(d, o.helpers)] ?? 0) + 1;
+  for (const d of o.differences) c[mechanismOf(d)] = (c[mechanismOf(d)] ?? 0) + 1;
   return c;
 }
 
