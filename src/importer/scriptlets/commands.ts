@@ -353,10 +353,13 @@ function updateRcD(c: Cmd): Result {
   const [name, verb] = o.rest;
   if (!name || !verb) return opaque(c, 'update-rc.d without a name and an action');
   // `defaults` makes sysvinit's rc links only (and a daemon-reload): a native unit's links are
-  // deb-systemd-helper's; `enable` toggles them through systemctl (init-system-helpers 1.65)
-  if (verb === 'defaults') return noop(`update-rc.d ${name} defaults (sysvinit rc links; systemd units are enabled by deb-systemd-helper)`);
-  if (verb === 'enable') return acts([service('enable', [name], false)]);
-  if (verb === 'disable' || verb === 'remove' || verb === 'defaults-disabled') return acts([service('disable', [name], false)]);
+  // deb-systemd-helper's; `enable`/`disable` also toggle the unit through systemctl (init-system-helpers 1.65)
+  const levels = o.rest.slice(2);
+  const rc = (op: Extract<Action, { kind: 'rclinks' }>['op']): Action => ({ kind: 'rclinks', op, script: name, ...(levels.length ? { levels } : {}) });
+  if (verb === 'defaults' || verb === 'defaults-disabled' || verb === 'remove') return acts([rc(verb)]);
+  // the legacy `start NN 2 3 . stop …` form: its numbers and levels are discarded for the LSB header's
+  if (verb === 'start' || verb === 'stop') return acts([{ kind: 'rclinks', op: 'defaults', script: name }]);
+  if (verb === 'enable' || verb === 'disable') return acts([rc(verb), service(verb, [name], false)]);
   return opaque(c, `unknown update-rc.d action "${verb}"`);
 }
 

@@ -26,6 +26,8 @@ export interface ActionsReport {
   allocated: Accounts['allocated'];
   alternatives: { name: string; path: string; priority: number }[];
   services: ServiceResult;
+  /** update-rc.d's /etc/rcN.d links */
+  sysvinit?: import('./sysvinit.js').RcLinksResult;
   directories: number;
   /** scriptlets' ln -s, cp, `: > f`, rmdir */
   files: FileOpsResult;
@@ -132,6 +134,14 @@ export async function applyActions(
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
   report.services = applyServices(tree, of('service').map((x) => x.a), text);
+  // 4a. the variant's own [services], after the packages'
+  if (variant.services.enable.length || variant.services.disable.length) {
+    const { applyVariantServices } = await import('./services.js');
+    applyVariantServices(tree, variant.services, text, variant.name, report.services);
+  }
+  // 4b. sysvinit's rc links, as update-rc.d makes them
+  const rc = of('rclinks');
+  if (rc.length) report.sysvinit = (await import('./sysvinit.js')).applyRcLinks(tree, rc.map((x) => x.a), text);
   // 5. shells
   const shells = of('shell').filter((x) => x.a.op === 'add').map((x) => x.a.path);
   if (shells.length) {
