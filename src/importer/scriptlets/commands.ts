@@ -10,6 +10,7 @@ import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
 import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
+import { a2Command } from './apache.js';
 
 export interface Cmd {
   /** as written: may be a path such as /sbin/ldconfig */
@@ -1042,6 +1043,8 @@ export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const name = base(c.name);
   const h = TABLE[name];
   if (h) return h(c, env, cx);
+  const a2 = name.startsWith('a2') ? a2Command(c) : null;
+  if (a2) return a2;
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
   if (name.startsWith('db_')) return noop(`debconf ${name} (answers are not part of the image)`, null);
   if (CACHE_TOOLS.has(name)) return cacheCmd(c, cx);

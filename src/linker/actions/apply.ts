@@ -26,6 +26,8 @@ export interface ActionsReport {
   allocated: Accounts['allocated'];
   alternatives: { name: string; path: string; priority: number }[];
   services: ServiceResult;
+  /** a2enmod, a2enconf, a2ensite: links in /etc/apache2 and their state markers */
+  apache?: import('./apache.js').ApacheResult;
   /** update-rc.d's /etc/rcN.d links */
   sysvinit?: import('./sysvinit.js').RcLinksResult;
   directories: number;
@@ -130,6 +132,9 @@ export async function applyActions(
   );
   // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
   report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
+  // 2d. Apache's a2enmod/a2enconf/a2ensite: each step names what it links, so a partly understood script's steps apply too
+  const a2 = of('apache');
+  if (a2.length) report.apache = (await import('./apache.js')).applyApache(tree, a2.map((x) => x.a), text);
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
