@@ -12,9 +12,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, debPath, has, run, runAsync, weldAsync } from './helpers/tools.js';
 import { fetchK8sDebs } from './helpers/k8s.js';
+import { loadVariant } from '../src/linker/variant.js';
 import { findPrivateKeys } from './helpers/private-keys.js';
+import { aptUniverse } from './helpers/installer.js';
 
 const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
+const SERVICE_HOST = path.join(ROOT, 'variants/service-host.toml');
 // the closure of the SSH variants below (bookworm); a missing one fails the link
 const SSH_PKGS = `adduser base-files base-passwd bash coreutils dbus dbus-bin dbus-daemon dbus-session-bus-common dbus-system-bus-common
 debconf debianutils dmsetup dpkg gcc-12-base grep hostname init-system-helpers libacl1 libapparmor1 libargon2-1 libattr1 libaudit-common
@@ -89,15 +92,22 @@ describe.skipIf(!canRun)('machine state is made at first boot, never baked in', 
       expect(r.status, r.stderr).toBe(0);
       reports[name] = JSON.parse(fs.readFileSync(at(`${name}.json`), 'utf8'));
     }
-  }, 600_000);
+    // the service host (issue 10 §3), from its own store: the closure apt picks for it, as the installer tier takes it
+    const sh = await aptUniverse([...(await loadVariant(SERVICE_HOST)).packages, 'usr-is-merged'], work);
+    const shImp = await weldAsync(['import', '--store', at('sh-store'), ...sh.map((d) => d.file)]);
+    expect(shImp.status, shImp.stderr).toBe(0);
+    const shLink = await weldAsync(['link', '--store', at('sh-store'), '--variant', SERVICE_HOST, '--format', 'dir', '-o', at('service-host.dir'), '--report', at('service-host.json')]);
+    expect(shLink.status, shLink.stderr).toBe(0);
+    reports['service-host'] = JSON.parse(fs.readFileSync(at('service-host.json'), 'utf8'));
+  }, 900_000);
 
   // asynchronous: removing three linked trees and a store blocks the worker for long on a loaded machine
   afterAll(async () => {
     if (work) await fs.promises.rm(work, { recursive: true, force: true });
   });
 
-  it('no image holds a private key: the k8s image, an SSH server with /etc writable, one with only /var', async () => {
-    for (const name of ['k8s', 'sshd-etc', 'sshd-var']) expect([name, await findPrivateKeys(at(`${name}.dir`))]).toEqual([name, []]);
+  it('no image holds a private key: the k8s image, the service host, an SSH server with /etc writable, one with only /var', async () => {
+    for (const name of ['k8s', 'service-host', 'sshd-etc', 'sshd-var']) expect([name, await findPrivateKeys(at(`${name}.dir`))]).toEqual([name, []]);
     // what the scan passes over: ssh-keygen carries the PEM header as a string, and no key
     expect(fs.readFileSync(at('sshd-etc.dir/usr/bin/ssh-keygen')).includes('-----BEGIN OPENSSH PRIVATE KEY-----')).toBe(true);
   });
@@ -201,7 +211,7 @@ describe.skipIf(!canRun)('machine state is made at first boot, never baked in', 
   });
 
   it("leaves /etc/machine-id empty and /var/lib/dbus/machine-id to dbus's tmpfiles.d link at boot, as mmdebstrap leaves them", () => {
-    for (const name of ['k8s', 'sshd-etc', 'sshd-var']) {
+    for (const name of ['k8s', 'service-host', 'sshd-etc', 'sshd-var']) {
       const d = at(`${name}.dir`);
       expect([name, fs.readFileSync(path.join(d, 'etc/machine-id'), 'utf8')]).toEqual([name, '']);
       // dbus-daemon's postinst ran dbus-uuidgen --ensure; mmdebstrap's cleanup removes what it made
