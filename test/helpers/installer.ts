@@ -168,7 +168,7 @@ const MECHANISMS: { heading: string; test: (p: string, line: string, helpers: st
   },
   { heading: 'compiled Python bytecode: py3compile/pycompile run by postinst', test: (p) => bytecode(p) },
   { heading: 'accounts: adduser/useradd in scripts (ids, fields) and the backups the tools write', test: (p) => /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$/.test(p) },
-  { heading: 'sysvinit links (update-rc.d): weld enables services for systemd only', test: (p) => /^\/etc\/rc[0-6S]\.d(\/|$)/.test(p) },
+  { heading: 'sysvinit links (update-rc.d)', test: (p) => /^\/etc\/rc[0-6S]\.d(\/|$)/.test(p) },
   { heading: 'service enablement (deb-systemd-helper)', test: (p) => /^\/etc\/systemd\/(system|user)\//.test(p) },
   { heading: 'CA hash links and bundle (update-ca-certificates)', test: (p) => p.startsWith('/etc/ssl/certs/') },
   { heading: "udev's hwdb.bin (systemd-hwdb update)", test: (p) => p.endsWith('/hwdb.bin') },
