@@ -80,6 +80,10 @@ export type Action =
   | { kind: 'ldconfig' }
   | { kind: 'alternative'; link: string; name: string; path: string; priority: number; slaves?: { link: string; name: string; path: string }[] }
   | { kind: 'service'; op: 'enable' | 'preset' | 'disable' | 'mask' | 'unmask' | 'start' | 'stop' | 'restart' | 'reload' | 'daemon-reload'; units: string[]; user?: boolean }
+  /** update-rc.d's sysvinit links /etc/rcN.d/[SK]01SCRIPT from the init script's LSB Default-Start/Stop (no insserv) */
+  | { kind: 'rclinks'; op: 'defaults' | 'defaults-disabled' | 'enable' | 'disable' | 'remove'; script: string; levels?: string[] }
+  /** a2enmod/a2dismod, a2enconf/a2disconf, a2ensite/a2dissite: NAME's links in /etc/apache2/*-enabled and the state a2enmod keeps (`maint`: -m) */
+  | { kind: 'apache'; op: 'enable' | 'disable'; what: 'module' | 'conf' | 'site'; name: string; maint: boolean }
   | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[] }
   /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
   | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }

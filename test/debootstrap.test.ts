@@ -35,9 +35,6 @@ const IGNORED = [
 
 /** what differs, and why; `-` only debootstrap has it, `+` only weld, `~` both, differently */
 const KNOWN: Record<string, string> = {
-  '- /etc/rc0.d/K01hwclock.sh': 'update-rc.d links for sysvinit: weld enables services for systemd only',
-  '- /etc/rc6.d/K01hwclock.sh': 'update-rc.d links for sysvinit',
-  '- /etc/rcS.d/S01hwclock.sh': 'update-rc.d links for sysvinit',
   '+ /etc/machine-id': 'an empty machine-id, so systemd makes one at first boot (issue 3 §4)',
   '~ /etc/os-release': "the variant's os-release replaces base-files' link to /usr/lib/os-release",
   '~ /etc/shadow': 'last-change days come from SOURCE_DATE_EPOCH, not from the day of the install',

@@ -6,15 +6,19 @@
  * in a chroot of the linked tree, then with sshd -t; machine ids stay out.
  */
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, debPath, has, run, runAsync, weldAsync } from './helpers/tools.js';
 import { fetchK8sDebs } from './helpers/k8s.js';
+import { loadVariant } from '../src/linker/variant.js';
 import { findPrivateKeys } from './helpers/private-keys.js';
+import { aptUniverse } from './helpers/installer.js';
 
 const DEB_DIR = path.join(ROOT, 'fixtures/.cache/deb');
+const SERVICE_HOST = path.join(ROOT, 'variants/service-host.toml');
 // the closure of the SSH variants below (bookworm); a missing one fails the link
 const SSH_PKGS = `adduser base-files base-passwd bash coreutils dbus dbus-bin dbus-daemon dbus-session-bus-common dbus-system-bus-common
 debconf debianutils dmsetup dpkg gcc-12-base grep hostname init-system-helpers libacl1 libapparmor1 libargon2-1 libattr1 libaudit-common
@@ -40,6 +44,25 @@ writable = ${JSON.stringify(writable)}
 const canRun = ['dpkg-deb', 'apt-get', 'chroot', 'mknod', 'systemd-analyze', 'ssh-keygen', 'openssl'].every(has) && process.getuid?.() === 0 && fs.existsSync(path.join(ROOT, 'dist/cli/main.js'));
 
 
+
+/**
+ * GnuTLS's FIPS self-tests (lib/crypto-selftests-pk.c) compile ten fixed test keys into the library:
+ * public test vectors, the same in every install, not machine state. They are passed over by digest,
+ * only in that library, and only when every key block in it is one of them.
+ */
+const GNUTLS_SELFTEST_KEYS = new Set([
+  'a4d138d7ef9748464117b44fb9c0a4b5b85a1599a127d02690abaa96d03c16e6', 'fa0b06a72461ec0a963dcfccb8d5b61bd88a6074fc7271573bff68ab86b8c1af',
+  'ef237ea8db4f2ae9ee100e8ced96d29b5dceb0e6a948443e6b8a00b1791f9ec9', 'f8766749b0c6f9b5661364568226af0ba7ae8d87c0073df24e440de4417521cd',
+  '293216817f0d585f0b54f225582f59e7b2e2a795b5f8002e2d71c5e3d49ce9b0', 'a0b9679665e29ac220dfb0b366317e1b9dd5fe31e9def8b2e511669a041389ae',
+  '934b3e9bfd9936c5e30c7f0ed7d36a05e2044f755c0aa433e1d6bef6a68d1391', '91ea1699ff6b1a34b4a1d500a9c75a808441e47b9ea68da6fb0195e01ce1dc61',
+  '7c4c63ee462e0e700cd9e29c8e0f730b3f1b484c4abdd83f1e69fcd477c061fa', 'd039c8119a029ab9f9c83c04d67002d887b6bc6026c4264402ab27cdf24cf138',
+]);
+async function publicVectorsOnly(root: string, p: string): Promise<boolean> {
+  if (!/^\/usr\/lib\/x86_64-linux-gnu\/libgnutls\.so\.30(\.[0-9.]+)?$/.test(p)) return false;
+  const text = (await fs.promises.readFile(path.join(root, p))).toString('latin1');
+  const blocks = [...text.matchAll(/-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g)].map((m) => crypto.createHash('sha256').update(Buffer.from(m[0], 'latin1')).digest('hex'));
+  return blocks.length > 0 && blocks.every((h) => GNUTLS_SELFTEST_KEYS.has(h));
+}
 
 /** the unit's Environment= and Exec lines, as systemd would run them (weld's units quote nothing) */
 function unitCommands(unit: string): { env: Record<string, string>; argvs: string[][] } {
@@ -89,15 +112,35 @@ describe.skipIf(!canRun)('machine state is made at first boot, never baked in', 
       expect(r.status, r.stderr).toBe(0);
       reports[name] = JSON.parse(fs.readFileSync(at(`${name}.json`), 'utf8'));
     }
-  }, 600_000);
+    // the service host (issue 10 §3), from its own store: the closure apt picks for it, as the installer tier takes it
+    const sh = await aptUniverse([...(await loadVariant(SERVICE_HOST)).packages, 'usr-is-merged'], work);
+    const shImp = await weldAsync(['import', '--store', at('sh-store'), ...sh.map((d) => d.file)]);
+    expect(shImp.status, shImp.stderr).toBe(0);
+    const shLink = await weldAsync(['link', '--store', at('sh-store'), '--variant', SERVICE_HOST, '--format', 'dir', '-o', at('service-host.dir'), '--report', at('service-host.json')]);
+    expect(shLink.status, shLink.stderr).toBe(0);
+    reports['service-host'] = JSON.parse(fs.readFileSync(at('service-host.json'), 'utf8'));
+  }, 900_000);
 
   // asynchronous: removing three linked trees and a store blocks the worker for long on a loaded machine
   afterAll(async () => {
     if (work) await fs.promises.rm(work, { recursive: true, force: true });
   });
 
-  it('no image holds a private key: the k8s image, an SSH server with /etc writable, one with only /var', async () => {
-    for (const name of ['k8s', 'sshd-etc', 'sshd-var']) expect([name, await findPrivateKeys(at(`${name}.dir`))]).toEqual([name, []]);
+  it('no image holds a private key: the k8s image, the service host, an SSH server with /etc writable, one with only /var', async () => {
+    for (const name of ['k8s', 'service-host', 'sshd-etc', 'sshd-var']) {
+      const found = [];
+      for (const f of await findPrivateKeys(at(`${name}.dir`))) if (!(await publicVectorsOnly(at(`${name}.dir`), f.path))) found.push(f);
+      expect([name, found]).toEqual([name, []]);
+    }
+    // the one exception is GnuTLS's compiled-in self-test keys; a key of any other digest there would count
+    expect(await publicVectorsOnly(at('service-host.dir'), '/usr/lib/x86_64-linux-gnu/libgnutls.so.30')).toBe(true);
+    const altered = at('gnutls-altered');
+    fs.mkdirSync(path.join(altered, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
+    const lib = fs.readFileSync(at('service-host.dir/usr/lib/x86_64-linux-gnu/libgnutls.so.30'));
+    const i = lib.indexOf('-----BEGIN RSA PRIVATE KEY-----\nMIIE') + 40;
+    lib[i] = lib[i] === 0x41 ? 0x42 : 0x41;
+    fs.writeFileSync(path.join(altered, 'usr/lib/x86_64-linux-gnu/libgnutls.so.30'), lib);
+    expect(await publicVectorsOnly(altered, '/usr/lib/x86_64-linux-gnu/libgnutls.so.30')).toBe(false);
     // what the scan passes over: ssh-keygen carries the PEM header as a string, and no key
     expect(fs.readFileSync(at('sshd-etc.dir/usr/bin/ssh-keygen')).includes('-----BEGIN OPENSSH PRIVATE KEY-----')).toBe(true);
   });
@@ -201,7 +244,7 @@ describe.skipIf(!canRun)('machine state is made at first boot, never baked in', 
   });
 
   it("leaves /etc/machine-id empty and /var/lib/dbus/machine-id to dbus's tmpfiles.d link at boot, as mmdebstrap leaves them", () => {
-    for (const name of ['k8s', 'sshd-etc', 'sshd-var']) {
+    for (const name of ['k8s', 'service-host', 'sshd-etc', 'sshd-var']) {
       const d = at(`${name}.dir`);
       expect([name, fs.readFileSync(path.join(d, 'etc/machine-id'), 'utf8')]).toEqual([name, '']);
       // dbus-daemon's postinst ran dbus-uuidgen --ensure; mmdebstrap's cleanup removes what it made

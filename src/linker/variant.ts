@@ -63,6 +63,8 @@ export interface Variant {
   timezone: string | null;
   kernel: string | null;
   layout: Layout;
+  /** units enabled and disabled after the packages' own enablement ([services]); each must be shipped by a package */
+  services: { enable: string[]; disable: string[] };
   notes: string;
 }
 
@@ -117,7 +119,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(field, 'must be a table');
     return v as Raw;
   };
-  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'ignore-conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'timezone', 'kernel', 'layout', 'notes']);
+  const known = new Set(['name', 'description', 'format', 'arch', 'merged-usr', 'strict', 'packages', 'exclude', 'prefer', 'conflicts', 'ignore-conflicts', 'users', 'groups', 'files', 'symlinks', 'os-release', 'timezone', 'kernel', 'layout', 'services', 'notes']);
   for (const k of Object.keys(raw)) if (!known.has(k)) throw bad(k, `is not a variant key (known: ${[...known].join(', ')})`);
   const format = str(raw.format, 'format');
   if (format !== 'rpm' && format !== 'deb') throw bad('format', 'must be "rpm" or "deb"');
@@ -166,6 +168,15 @@ export function parseVariant(raw: Raw, file: string): Variant {
     if (!/^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/.test(tz)) throw bad('timezone', `must be a zoneinfo name like "Europe/Paris", not ${JSON.stringify(tz)}`);
     return tz;
   };
+  const svc = table(raw.services, 'services');
+  for (const k of Object.keys(svc)) if (k !== 'enable' && k !== 'disable') throw bad(`services.${k}`, 'is not a services key (known: enable, disable)');
+  const unitsOf = (k: 'enable' | 'disable') => {
+    const us = strs(svc[k], `services.${k}`);
+    for (const u of us) if (!/^[A-Za-z0-9:_.\\@-]+$/.test(u) || u.startsWith('.')) throw bad(`services.${k}`, `has ${JSON.stringify(u)}, which is not a unit name`);
+    return us;
+  };
+  const services = { enable: unitsOf('enable'), disable: unitsOf('disable') };
+  for (const u of services.enable) if (services.disable.includes(u)) throw bad('services', `both enables and disables ${u}`);
   const prefer: Record<string, string> = {};
   for (const [k, v] of Object.entries(table(raw.prefer, 'prefer'))) prefer[k] = str(v, `prefer.${k}`);
   const winners: Record<string, string> = {};
@@ -199,6 +210,7 @@ export function parseVariant(raw: Raw, file: string): Variant {
     osRelease,
     kernel: raw.kernel === undefined ? null : str(raw.kernel, 'kernel'),
     layout: { filesystem: 'erofs', partitions, verity, size, writable: strs(lay.writable, 'layout.writable'), verityOptions },
+    services,
     notes: str(raw.notes, 'notes', ''),
   };
 }

@@ -57,6 +57,11 @@ export const IGNORED: { path: string; why: string }[] = [
   { path: '/etc/ssh/ssh_host_*_key.pub', why: "first-boot state: the SSH server's host keys (ssh-keygen -A)" },
   { path: '/etc/ssl/private/ssl-cert-snakeoil.key', why: "first-boot state: ssl-cert's snakeoil key (make-ssl-cert)" },
   { path: '/etc/ssl/certs/ssl-cert-snakeoil.pem', why: "first-boot state: ssl-cert's snakeoil certificate (make-ssl-cert)" },
+  { path: '/usr/lib/systemd/system/weld-*.service', why: 'first-boot state: the units weld generates to make it (weld-ssh-keygen, weld-make-ssl-cert)' },
+  { path: '/etc/systemd/system/*.wants/weld-*.service', why: 'first-boot state: the links that enable those units' },
+  { path: '/etc/systemd/system/ssh.service.wants', why: "first-boot state: made only for weld-ssh-keygen's link" },
+  { path: '/etc/systemd/system/ssh.socket.wants', why: "first-boot state: made only for weld-ssh-keygen's link" },
+  { path: '/etc/ssh/sshd_config.d/weld-host-keys.conf', why: 'first-boot state: where sshd finds the host keys first boot makes, on a read-only /etc' },
   { path: '/etc/os-release', why: "os-release: the variant's own" },
   { path: '/etc/hostname', why: 'hostname: copied from the machine the installer ran on' },
   { path: '/etc/fstab', why: 'fstab: the installer writes a placeholder' },
@@ -159,7 +164,7 @@ export function entryDiff(a: Entry, b: Entry): string {
 const MECHANISMS: { heading: string; test: (p: string, line: string) => boolean }[] = [
   { heading: 'compiled Python bytecode: py3compile/pycompile run by postinst', test: (p) => bytecode(p) },
   { heading: 'accounts: adduser/useradd in scripts (ids, fields) and the backups the tools write', test: (p) => /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid)-?$/.test(p) },
-  { heading: 'sysvinit links (update-rc.d): weld enables services for systemd only', test: (p) => /^\/etc\/rc[0-6S]\.d(\/|$)/.test(p) },
+  { heading: 'sysvinit links (update-rc.d)', test: (p) => /^\/etc\/rc[0-6S]\.d(\/|$)/.test(p) },
   { heading: 'service enablement (deb-systemd-helper)', test: (p) => /^\/etc\/systemd\/(system|user)\//.test(p) },
   { heading: 'CA hash links and bundle (update-ca-certificates)', test: (p) => p.startsWith('/etc/ssl/certs/') },
   { heading: "udev's hwdb.bin (systemd-hwdb update)", test: (p) => p.endsWith('/hwdb.bin') },
@@ -270,7 +275,7 @@ interface Deb {
 }
 
 /** What apt would install for these packages on an empty system: the universe weld resolves in. */
-async function aptUniverse(packages: string[], work: string): Promise<Deb[]> {
+export async function aptUniverse(packages: string[], work: string): Promise<Deb[]> {
   const status = path.join(work, 'empty-status');
   fs.writeFileSync(status, '');
   const names = packages.map((p) => p.trim().split(/[\s(<>=]/)[0]);

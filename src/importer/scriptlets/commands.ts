@@ -11,6 +11,7 @@ import { parseTmpfiles } from './tmpfiles.js';
 import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
 import { KERNEL_COMMANDS } from './kernel.js';
+import { a2Command } from './apache.js';
 
 export interface Cmd {
   /** as written: may be a path such as /sbin/ldconfig */
@@ -354,10 +355,13 @@ function updateRcD(c: Cmd): Result {
   const [name, verb] = o.rest;
   if (!name || !verb) return opaque(c, 'update-rc.d without a name and an action');
   // `defaults` makes sysvinit's rc links only (and a daemon-reload): a native unit's links are
-  // deb-systemd-helper's; `enable` toggles them through systemctl (init-system-helpers 1.65)
-  if (verb === 'defaults') return noop(`update-rc.d ${name} defaults (sysvinit rc links; systemd units are enabled by deb-systemd-helper)`);
-  if (verb === 'enable') return acts([service('enable', [name], false)]);
-  if (verb === 'disable' || verb === 'remove' || verb === 'defaults-disabled') return acts([service('disable', [name], false)]);
+  // deb-systemd-helper's; `enable`/`disable` also toggle the unit through systemctl (init-system-helpers 1.65)
+  const levels = o.rest.slice(2);
+  const rc = (op: Extract<Action, { kind: 'rclinks' }>['op']): Action => ({ kind: 'rclinks', op, script: name, ...(levels.length ? { levels } : {}) });
+  if (verb === 'defaults' || verb === 'defaults-disabled' || verb === 'remove') return acts([rc(verb)]);
+  // the legacy `start NN 2 3 . stop …` form: its numbers and levels are discarded for the LSB header's
+  if (verb === 'start' || verb === 'stop') return acts([{ kind: 'rclinks', op: 'defaults', script: name }]);
+  if (verb === 'enable' || verb === 'disable') return acts([rc(verb), service(verb, [name], false)]);
   return opaque(c, `unknown update-rc.d action "${verb}"`);
 }
 
@@ -1042,6 +1046,8 @@ export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   if (k) return k;
   const h = TABLE[name];
   if (h) return h(c, env, cx);
+  const a2 = name.startsWith('a2') ? a2Command(c) : null;
+  if (a2) return a2;
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
   if (name.startsWith('db_')) return noop(`debconf ${name} (answers are not part of the image)`, null);
   if (CACHE_TOOLS.has(name)) return cacheCmd(c, cx);

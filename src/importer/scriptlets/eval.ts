@@ -436,6 +436,12 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
   }
   const name = one(argv[0]!);
   if (name === null) {
+    // `if $do_copy` with do_copy true or false (apache2's postinst): only its status, which is not known here
+    const alts = argv[0];
+    if (alts && alts.length && argv.length === 1 && !n.redirs.length && alts.every((v) => (v === 'true' || v === 'false') && !cx.funcs.has(v))) {
+      note(cx, `${n.words[0]?.raw ?? ''} (true or false)`);
+      return { status: null, exited: false };
+    }
     cx.out.push({ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` });
     return { status: null, exited: false };
   }

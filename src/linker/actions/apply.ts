@@ -26,6 +26,10 @@ export interface ActionsReport {
   allocated: Accounts['allocated'];
   alternatives: { name: string; path: string; priority: number }[];
   services: ServiceResult;
+  /** a2enmod, a2enconf, a2ensite: links in /etc/apache2 and their state markers */
+  apache?: import('./apache.js').ApacheResult;
+  /** update-rc.d's /etc/rcN.d links */
+  sysvinit?: import('./sysvinit.js').RcLinksResult;
   directories: number;
   /** scriptlets' ln -s, cp, `: > f`, rmdir */
   files: FileOpsResult;
@@ -137,10 +141,21 @@ export async function applyActions(
     report.tmpfiles = applyTmpfiles(tree, made.map((x) => ({ pkg: x.pkg, names: x.a.configs })), text, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) });
     for (const d of report.tmpfiles.deferred) report.deferred.push({ package: 'systemd-tmpfiles', kind: 'tmpfiles', detail: `${d.config}: ${d.line} (${d.reason})` });
   }
+  // 2e. Apache's a2enmod/a2enconf/a2ensite: each step names what it links, so a partly understood script's steps apply too
+  const a2 = of('apache');
+  if (a2.length) report.apache = (await import('./apache.js')).applyApache(tree, a2.map((x) => x.a), text);
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
   report.services = applyServices(tree, of('service').map((x) => x.a), text);
+  // 4a. the variant's own [services], after the packages'
+  if (variant.services.enable.length || variant.services.disable.length) {
+    const { applyVariantServices } = await import('./services.js');
+    applyVariantServices(tree, variant.services, text, variant.name, report.services);
+  }
+  // 4b. sysvinit's rc links, as update-rc.d makes them
+  const rc = of('rclinks');
+  if (rc.length) report.sysvinit = (await import('./sysvinit.js')).applyRcLinks(tree, rc.map((x) => x.a), text);
   // 5. shells
   const shells = of('shell').filter((x) => x.a.op === 'add').map((x) => x.a.path);
   if (shells.length) {

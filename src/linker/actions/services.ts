@@ -1,3 +1,4 @@
+import { WeldError } from '../../errors.js';
 import { realpath, type LinkTree } from '../tree.js';
 
 /**
@@ -116,6 +117,31 @@ export function applyServices(tree: LinkTree, requests: { op: string; units: str
     // Also= units come along, whatever their own preset says
     for (const also of inst.Also ?? []) if (also !== file) enable(also, user, false);
   };
+  /**
+   * systemctl disable (and deb-systemd-helper disable, update-rc.d disable through it): the
+   * links in /etc naming the unit's file go, with those of its Also= units
+   */
+  const disable = (unit: string, user: boolean, seen = new Set<string>()): void => {
+    if (seen.has(unit)) return;
+    seen.add(unit);
+    const etc = user ? '/etc/systemd/user/' : '/etc/systemd/system/';
+    const at = /^([^@]+@)([^.]*)(\.\w+)$/.exec(unit);
+    const file = at && at[2] ? at[1]! + at[3] : unit;
+    let removed = false;
+    for (const [p, n] of [...tree.nodes]) {
+      if (!p.startsWith(etc) || n.type !== 'symlink' || n.target === '/dev/null') continue;
+      const name = p.slice(p.lastIndexOf('/') + 1);
+      if (n.target!.slice(n.target!.lastIndexOf('/') + 1) !== file || (at && at[2] && name !== unit)) continue;
+      tree.delete(p);
+      removed = true;
+    }
+    done.delete((user ? 'user:' : '') + unit);
+    const i = res.enabled.indexOf(user ? `${unit} (user)` : unit);
+    if (i >= 0) res.enabled.splice(i, 1);
+    res.disabled.push(removed ? unit : `${unit} (not enabled)`);
+    const path = find(file, user);
+    if (path) for (const also of parseInstall(read(realpath((x) => tree.get(x), path)!) ?? '').Also ?? []) if (also !== file) disable(also, user, seen);
+  };
   for (const r of requests) {
     for (const u of r.units) {
       // sysv names (invoke-rc.d cron, update-rc.d cron defaults) name the init script: cron → cron.service
@@ -124,11 +150,37 @@ export function applyServices(tree: LinkTree, requests: { op: string; units: str
       if (r.op === 'enable') enable(unit, user, false);
       else if (r.op === 'preset') enable(unit, user, true);
       else if (r.op === 'mask') tree.symlink(`${user ? '/etc/systemd/user' : '/etc/systemd/system'}/${unit}`, '/dev/null', 'action:services');
-      else if (r.op === 'disable') res.disabled.push(unit);
+      else if (r.op === 'disable') disable(unit, user);
     }
   }
   res.enabled.sort();
   res.missing.sort();
   res.disabled.sort();
   return res;
+}
+
+/**
+ * The variant's [services]: `enable` and `disable`, as systemctl enable/disable, after the
+ * packages' own enablement. A unit no package in the closure ships is an error naming it.
+ */
+export function applyVariantServices(tree: LinkTree, services: { enable: string[]; disable: string[] }, read: (p: string) => string | undefined, variant: string, into: ServiceResult): void {
+  const get = (p: string) => {
+    const r = realpath((x) => tree.get(x), p);
+    return r === null ? undefined : tree.get(r);
+  };
+  for (const [op, units] of [['enable', services.enable], ['disable', services.disable]] as const) {
+    for (const u of units) {
+      const unit = UNIT_SUFFIX.test(u) ? u : `${u}.service`;
+      const at = /^([^@]+@)([^.]*)(\.\w+)$/.exec(unit);
+      const file = at && at[2] ? at[1]! + at[3] : unit;
+      if (!UNIT_DIRS.some((d) => get(`${d}/${file}`)?.type === 'file')) {
+        throw new WeldError('notfound', 'E_UNIT', `Variant ${variant} ${op}s unit ${unit}, which no package in its closure ships (no ${file} in ${UNIT_DIRS.join(', ')})`, { unit, op });
+      }
+    }
+    const r = applyServices(tree, [{ op, units: [...units] }], read);
+    if (op === 'disable') for (const u of r.disabled) into.enabled = into.enabled.filter((e) => e !== u.replace(/ \(.*\)$/, ''));
+    into.enabled = [...new Set([...into.enabled, ...r.enabled])].sort();
+    into.missing = [...new Set([...into.missing, ...r.missing])].sort();
+    into.disabled = [...new Set([...into.disabled, ...r.disabled])].sort();
+  }
 }
