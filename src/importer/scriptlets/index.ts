@@ -77,7 +77,6 @@ function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): 
     format,
     createdDirs: new Set(),
     createdFiles: new Set(),
-    guards: [],
     lastTest: null,
     returned: new Set(),
     messageFuncs: new Set(),
