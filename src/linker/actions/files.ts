@@ -9,13 +9,34 @@ export const FILE_OP_KINDS: readonly FileOp['kind'][] = ['symlink', 'copy', 'fil
  * expressions whose JavaScript form matches exactly what sed's does). Bytes are read as
  * latin1, one character each, as sed does in the C locale; a last line without a newline keeps none.
  */
+/** one `s` on one line; with g, like GNU sed, an empty match right where the previous match ended is not taken */
+function substitute(line: string, re: RegExp, global: boolean, repl: readonly (string | number)[]): string {
+  let out = '';
+  let pos = 0;
+  let lastEnd = -1;
+  re.lastIndex = 0;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+    const empty = m[0] === '';
+    if (empty && m.index === lastEnd) {
+      if (++re.lastIndex > line.length) break;
+      continue;
+    }
+    const groups = m;
+    out += line.slice(pos, m.index) + repl.map((p) => (typeof p === 'number' ? (groups[p] ?? '') : p)).join('');
+    pos = lastEnd = m.index + m[0].length;
+    if (!global) break;
+    if (empty && ++re.lastIndex > line.length) break;
+  }
+  return out + line.slice(pos);
+}
+
 export function applySedSubsts(data: Uint8Array, substs: readonly SedSubst[]): Uint8Array {
   const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
   if (!text || !substs.length) return data;
   const endsNl = text.endsWith('\n');
-  const res = substs.map((x) => ({ re: new RegExp(x.re, x.global ? 'g' : ''), repl: x.repl }));
+  const res = substs.map((x) => ({ re: new RegExp(x.re, 'g'), global: x.global, repl: x.repl }));
   const lines = (endsNl ? text.slice(0, -1) : text).split('\n').map((line) => {
-    for (const x of res) line = line.replace(x.re, (...m: unknown[]) => x.repl.map((p) => (typeof p === 'number' ? ((m[p] as string | undefined) ?? '') : p)).join(''));
+    for (const x of res) line = substitute(line, x.re, x.global, x.repl);
     return line;
   });
   return Buffer.from(lines.join('\n') + (endsNl ? '\n' : ''), 'latin1');
