@@ -214,7 +214,8 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
       const last = cx.lastTest as Guard | null;
       if (single && last) {
         const g: Guard = single.neg !== (n.op === '||') ? { ...last, negate: !last.negate } : last;
-        return branch(env, [(e) => guarded(e, g, () => run(n.right, e, cx)), () => ({ status: l.status, exited: false })]);
+        // the other path passes under the test's other answer: what follows `[ -d X ] || exit 0` runs only where X is a directory
+        return branch(env, [(e) => guarded(e, g, () => run(n.right, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => ({ status: l.status, exited: false }))]);
       }
       return branch(env, [(e) => run(n.right, e, cx), () => ({ status: l.status, exited: false })]);
     }
@@ -456,7 +457,11 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
     const w = writeOf(n, name, argv, env, cx);
     if (w) {
       if (typeof w === 'string') cx.out.push({ kind: 'opaque', text: n.text, reason: `${w} at line ${n.line}` });
-      else {
+      else if (ACCOUNT_DB.has(w.path)) {
+        // base-passwd's preinst seeds them when absent; the linker's accounts step builds all four from its masters
+        if (env.guards.some((g) => g.path === w.path && g.negate && (g.test === '-e' || g.test === '-f'))) note(cx, `${w.path} seeded when absent: the accounts step writes it from base-passwd's masters`);
+        else cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes the account database ${w.path} at line ${n.line}` });
+      } else {
         cx.out.push(...withGuards(env, [w]));
         cx.createdFiles.add(w.path);
       }
@@ -478,6 +483,7 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
 }
 
 const OUTPUT_OPS = new Set(['>', '>>', '>|']);
+const ACCOUNT_DB = new Set(['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow']);
 
 /**
  * `cat > F <<EOF`, `cat A >> F`, `cat /dev/null > F`, `echo … > F`: a file whose content the

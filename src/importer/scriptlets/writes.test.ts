@@ -48,10 +48,22 @@ describe('classifyScriptlet: files written with content the script fixes', () =>
     ]);
   });
 
+  it('a test that ends the script on one side guards what follows', () => {
+    expect(real(deb('[ -d /etc/foo ] || exit 0\necho x > /etc/foo/bar\nif [ -e /etc/foo/baz ]; then :; fi\ntouch /etc/foo/qux'))).toEqual([
+      { kind: 'write', path: '/etc/foo/bar', append: false, parts: [{ text: 'x\n' }], when: [{ test: '-d', path: '/etc/foo', negate: false }] },
+      { kind: 'file', path: '/etc/foo/qux', truncate: false, when: [{ test: '-d', path: '/etc/foo', negate: false }] },
+    ]);
+  });
+
   it('cat of shipped files, stdin from a file, the umask, and a test before ||', () => {
     expect(real(deb('umask 077\n[ -f /etc/b ] || cat /usr/share/x/a - < /usr/share/x/c >> /etc/b'))).toEqual([
       { kind: 'write', path: '/etc/b', append: true, parts: [{ file: '/usr/share/x/a' }, { file: '/usr/share/x/c' }], createMode: 0o600, when: [{ test: '-f', path: '/etc/b', negate: true }] },
     ]);
+  });
+
+  it("leaves base-passwd's seed of /etc/passwd to the accounts step; any other write of the account database is opaque", () => {
+    expect(real(deb("if [ ! -e \"$DPKG_ROOT/etc/passwd\" ]; then\ncat > \"$DPKG_ROOT/etc/passwd\" <<'EOF'\nroot:*:0:0:root:/root:/bin/bash\nEOF\nfi", 'preinst'))).toEqual([]);
+    expect(reasons(deb('echo "x:*:9:" >> /etc/group'))).toEqual(['echo writes the account database /etc/group at line 3']);
   });
 
   it('keeps opaque what it cannot write exactly, each with its reason', () => {
