@@ -187,6 +187,8 @@ export interface PackageMeta {
   breaks: DepEntry[];
   replaces: DepEntry[];
   scriptlets: Scriptlet[];
+  /** deb: the debconf answers a fresh noninteractive install gets (template defaults its config script does not set) */
+  debconf?: Record<string, string>;
   /** version of weld's scriptlet classifier that produced the scriptlets' actions (absent: 1) */
   classifier?: number;
   files: FileEntry[];

@@ -789,6 +789,33 @@ function ucfrCmd(c: Cmd, cx: Ctx): Result {
   return noop(`ucfr ${o.rest.join(' ')} (ucf's registry of configuration files)`, true);
 }
 
+// ---------------------------------------------------------------- debconf
+
+/** what this script db_set a question to, under a name no script can spell; ` debconf *` after a db_set of an unknown question */
+const debconfVar = (q: string) => ` debconf ${q}`;
+
+/**
+ * db_get gives RET the answer of a fresh noninteractive install: what this script
+ * db_set, else the package's template default (debconf.ts); unknown otherwise.
+ */
+function debconfCmd(name: string, c: Cmd, env: Env, cx: Ctx): Result {
+  const q = c.args[0] ?? null;
+  if (name === 'db_set' || name === 'db_reset') {
+    if (q === null) env.vars.set(debconfVar('*'), ['?']);
+    else env.vars.set(debconfVar(q), name === 'db_reset' ? (cx.debconf?.has(q) ? [cx.debconf.get(q)!] : null) : c.args.length === 2 ? c.alts[1]! : null);
+    env.vars.set('RET', null);
+    return noop(`debconf ${name} ${q ?? '?'}`, null);
+  }
+  let v: Val = null;
+  if (q !== null && !env.vars.has(debconfVar('*'))) {
+    const set = env.vars.get(debconfVar(q));
+    if (set !== undefined) v = set;
+    else if (cx.debconf?.has(q)) v = [cx.debconf.get(q)!];
+  }
+  env.vars.set('RET', v);
+  return noop(`db_get ${q ?? '?'} (${v && v.length === 1 ? `a fresh install's answer "${v[0]}"` : 'answer unknown'})`, v ? true : null);
+}
+
 /** The shell's umask lives among its variables under a name no script can spell. */
 const UMASK_VAR = ' umask';
 
@@ -1223,7 +1250,12 @@ export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const h = TABLE[name];
   if (h) return h(c, env, cx);
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
-  if (name.startsWith('db_')) return noop(`debconf ${name} (answers are not part of the image)`, null);
+  if (name === 'db_get' || name === 'db_set' || name === 'db_reset') return debconfCmd(name, c, env, cx);
+  if (name.startsWith('db_')) {
+    // db_fget, db_metaget, db_input… leave their own RET
+    env.vars.set('RET', null);
+    return noop(`debconf ${name} (answers are not part of the image)`, null);
+  }
   if (CACHE_TOOLS.has(name)) return cacheCmd(c, cx);
   const q = QUIET[name];
   if (q) {

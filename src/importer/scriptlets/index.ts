@@ -24,6 +24,8 @@ export interface ScriptletInput {
   /** rpm's interpreter (/bin/sh, <lua>, /sbin/ldconfig); deb: '' to read the #! line */
   interpreter: string;
   body: string;
+  /** deb: the package's debconf answers on a fresh install (debconf.ts); absent, `db_get` gives an unknown RET */
+  debconf?: Record<string, string>;
 }
 
 const SHELLS = /^(\/usr)?\/bin\/(sh|bash|dash)$|^(sh|bash|dash)$/;
@@ -44,20 +46,20 @@ function classify(s: ScriptletInput): Action[] {
   if (!interp) interp = '/bin/sh';
   const prog = interp.split(/\s+/)[0]!;
   const tool = prog.slice(prog.lastIndexOf('/') + 1);
-  if (interp === '<lua>') return classifyLua(body, (cmd) => classifyShellText(s.format, s.phase, cmd));
+  if (interp === '<lua>') return classifyLua(body, (cmd) => classifyShellText(s.format, s.phase, cmd, s.debconf));
   if (tool === 'ldconfig') return [{ kind: 'ldconfig' }];
   if (!SHELLS.test(prog)) {
     if (!body.trim()) {
       // rpm's `%post -p <program>` with no body runs the program with no arguments
-      return classifyShellText(s.format, s.phase, `'${prog.replace(/'/g, "'\\''")}'`);
+      return classifyShellText(s.format, s.phase, `'${prog.replace(/'/g, "'\\''")}'`, s.debconf);
     }
     return [{ kind: 'opaque', text: body, reason: `interpreter "${interp}" is not classified` }];
   }
   if (!body.trim()) return [];
-  return classifyShellText(s.format, s.phase, body);
+  return classifyShellText(s.format, s.phase, body, s.debconf);
 }
 
-function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): Action[] {
+function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string, debconf?: Record<string, string>): Action[] {
   let tree;
   try {
     tree = parseShell(body);
@@ -80,6 +82,7 @@ function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): 
     lastTest: null,
     returned: new Set(),
     messageFuncs: new Set(),
+    debconf: debconf ? new Map(Object.entries(debconf)) : null,
   };
   run(tree, initialEnv(pc), cx);
   for (const name of cx.funcs.keys()) if (!cx.called.has(name)) cx.out.push({ kind: 'noop', what: `function ${name} is never called` });

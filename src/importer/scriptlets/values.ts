@@ -41,5 +41,7 @@ export interface Ctx {
   returned: Set<number>;
   /** functions of sourced libraries known to only print */
   messageFuncs: Set<string>;
+  /** the package's debconf answers on a fresh install (null: unknown) */
+  debconf: Map<string, string> | null;
 }
 
