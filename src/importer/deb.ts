@@ -10,6 +10,7 @@ import { readTar, type TarEntry } from '../formats/tar/read.js';
 import { safePath } from '../util/safepath.js';
 import { displayText, isUtf8 } from '../util/text.js';
 import { debconfDefaults } from './scriptlets/debconf.js';
+import { debconfSetsOf } from './scriptlets/index.js';
 import { decompress, type Compressor } from './decompress.js';
 
 export interface DebOptions {
@@ -258,7 +259,9 @@ function buildMeta(control: Map<string, Uint8Array>, formatVersion: string, wher
   const deps = (k: string) => parseDepends(one(k), k, fail);
   const scriptlets: Scriptlet[] = [];
   const text = (k: string) => (control.has(k) ? displayText(control.get(k)!) : undefined);
-  const debconf = debconfDefaults(text('templates'), text('config'));
+  const shipped = new Set([...parseMd5sums(control.get('md5sums')).keys(), ...parseConffiles(control.get('conffiles'))]);
+  const config = text('config');
+  const debconf = debconfDefaults(text('templates'), config === undefined ? [] : debconfSetsOf(config), (p) => shipped.has(p));
   for (const phase of SCRIPT_PHASES) {
     const b = control.get(phase);
     if (!b) continue;

@@ -624,7 +624,9 @@ function lnCmd(c: Cmd, env: Env, cx: Ctx): Result {
   const link = at(o.rest[1]!, env);
   if (!link.startsWith('/') || link.endsWith('/')) return opaque(c, `ln -s to a relative or directory path "${link}"`);
   if (!target) return opaque(c, 'ln -s with an empty target');
-  return acts([{ kind: 'symlink', path: link, target, force: o.flags.has('f') || o.flags.has('force') }]);
+  const force = o.flags.has('f') || o.flags.has('force');
+  // ln -sf succeeds wherever the linker makes the link (where it cannot, it lists why): `ln -sf … && mv …` goes on
+  return acts([{ kind: 'symlink', path: link, target, force }], force ? true : null);
 }
 
 /** cp FROM TO between two absolute paths: a copy action (the linker checks FROM is a regular file) */
@@ -649,6 +651,15 @@ function cpCmd(c: Cmd, env: Env, cx: Ctx): Result {
 }
 
 // ---------------------------------------------------------------- temporary files, mv, sed, ucf
+
+/**
+ * Set while the walk is inside a branch whose condition is neither known nor a file
+ * test the linker answers (`if grep -q …`). Every branch is walked, so an action
+ * there may not happen at all: the steps that replace content (write, mv, ucf) stay
+ * opaque there rather than be applied on a guess.
+ */
+export const UNDECIDED_VAR = ' undecided';
+export const undecided = (env: Env): boolean => env.vars.get(UNDECIDED_VAR)?.includes('yes') ?? false;
 
 /**
  * `$(mktemp)` stands for a file only this script sees: a path no real file has
@@ -711,9 +722,10 @@ function mvCmd(c: Cmd, env: Env, cx: Ctx): Result {
   const [from, to] = o.rest.map((x) => at(x, env)) as [string, string];
   if (isTemp(from) || isTemp(to)) return opaque(c, 'mv of the temporary file from mktemp');
   if (!from.startsWith('/') || !to.startsWith('/') || to.endsWith('/') || from.endsWith('/')) return opaque(c, `mv between "${from}" and "${to}" (relative or into a directory)`);
+  if (undecided(env)) return opaque(c, `mv ${from} ${to} in a branch whose condition weld cannot decide`);
   cx.createdFiles.delete(from);
   cx.createdFiles.add(to);
-  return acts([{ kind: 'rename', from, to }]);
+  return acts([{ kind: 'rename', from, to }], o.flags.has('f') || o.flags.has('force') ? true : null);
 }
 
 /**
@@ -760,6 +772,7 @@ function ucfCmd(c: Cmd, env: Env, cx: Ctx): Result {
   if (o.rest.length !== 2) return opaque(c, `ucf with ${o.rest.length} operands, not NEW DEST`);
   const [src, dest] = o.rest.map((x) => at(x, env)) as [string, string];
   if (!dest.startsWith('/') || isTemp(dest)) return opaque(c, `ucf to "${dest}", not an absolute path`);
+  if (undecided(env)) return opaque(c, `ucf installs ${dest} in a branch whose condition weld cannot decide`);
   if (!isTemp(src)) {
     if (!src.startsWith('/')) return opaque(c, `ucf of "${src}", not an absolute path`);
     cx.createdFiles.add(dest);
@@ -801,6 +814,7 @@ const debconfVar = (q: string) => ` debconf ${q}`;
 function debconfCmd(name: string, c: Cmd, env: Env, cx: Ctx): Result {
   const q = c.args[0] ?? null;
   if (name === 'db_set' || name === 'db_reset') {
+    cx.debconfSets?.push({ question: q, when: [...env.guards] });
     if (q === null) env.vars.set(debconfVar('*'), ['?']);
     else env.vars.set(debconfVar(q), name === 'db_reset' ? (cx.debconf?.has(q) ? [cx.debconf.get(q)!] : null) : c.args.length === 2 ? c.alts[1]! : null);
     env.vars.set('RET', null);

@@ -4,10 +4,24 @@
  * gives Q's template default (debconf-devel(7): "Default"), unless the
  * package's config script, which runs before postinst, sets Q itself.
  */
+import type { Guard } from '../../model.js';
 
-/** Question → default from a package's `templates`, less what its `config` may db_set; undefined when that is unknowable. */
-export function debconfDefaults(templates: string | undefined, config: string | undefined): Record<string, string> | undefined {
+/** a `db_set` the config script may run, with the file tests it runs under */
+export interface DebconfSet {
+  /** null when the question is not known */
+  question: string | null;
+  when: Guard[];
+}
+
+/**
+ * Question → default from a package's `templates`, less what its `config` may db_set on a
+ * fresh install; undefined when that is unknowable. A db_set that runs only where a file
+ * the package does not ship exists (`[ -f /etc/ssh/sshd_config ]` in openssh-server's
+ * config: syncing debconf with an existing configuration) does not run on a fresh install.
+ */
+export function debconfDefaults(templates: string | undefined, sets: DebconfSet[] | null, shipped: (path: string) => boolean): Record<string, string> | undefined {
   if (!templates) return undefined;
+  if (sets === null) return undefined;
   const out: Record<string, string> = {};
   for (const stanza of templates.split(/\n[ \t]*\n/)) {
     let name: string | null = null;
@@ -20,17 +34,11 @@ export function debconfDefaults(templates: string | undefined, config: string | 
     }
     if (name) out[name] = def;
   }
-  if (config) {
-    // the config script's own db_set (or db_register of one question as another) changes the answer
-    for (const m of config.matchAll(/\bdb_(set|register|reset)[ \t]+(\S+)/g)) {
-      const q = m[2]!;
-      if (/[$"'`\\]/.test(q)) return undefined;
-      delete out[q];
-      if (m[1] === 'register') {
-        const to = config.slice(m.index! + m[0].length).trim().split(/\s+/)[0];
-        if (to) delete out[to];
-      }
-    }
+  const needsMissingFile = (s: DebconfSet) => s.when.some((g) => !g.negate && g.test !== '-x' && !shipped(g.path));
+  for (const s of sets) {
+    if (needsMissingFile(s)) continue;
+    if (s.question === null) return undefined;
+    delete out[s.question];
   }
   return out;
 }

@@ -8,7 +8,7 @@
  */
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
-import { absPath, classifyCommand, createMode, makeTemp, type Cmd } from './commands.js';
+import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd } from './commands.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
@@ -168,11 +168,14 @@ function hasCommands(n: Node): boolean {
 }
 
 /** runs `fn` on clones of env for each possible path and merges the ones that continue */
-function branch(env: Env, paths: ((e: Env) => Flow)[]): Flow {
+function branch(env: Env, paths: ((e: Env) => Flow)[], decided = false): Flow {
   const live: Env[] = [];
   const statuses: Tri[] = [];
+  const before = env.vars.get(UNDECIDED_VAR);
   for (const p of paths) {
     const e = cloneEnv(env);
+    // a file test the linker answers decides the branch; anything else leaves it open
+    if (!decided) e.vars.set(UNDECIDED_VAR, ['yes']);
     const f = p(e);
     if (!f.exited) {
       live.push(e);
@@ -181,6 +184,8 @@ function branch(env: Env, paths: ((e: Env) => Flow)[]): Flow {
   }
   if (!live.length) return { status: null, exited: true };
   merge(live, env);
+  if (before === undefined) env.vars.delete(UNDECIDED_VAR);
+  else env.vars.set(UNDECIDED_VAR, before);
   const s = statuses.every((x) => x === statuses[0]) ? statuses[0]! : null;
   return { status: s, exited: false };
 }
@@ -215,7 +220,7 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
       if (single && last) {
         const g: Guard = single.neg !== (n.op === '||') ? { ...last, negate: !last.negate } : last;
         // the other path passes under the test's other answer: what follows `[ -d X ] || exit 0` runs only where X is a directory
-        return branch(env, [(e) => guarded(e, g, () => run(n.right, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => ({ status: l.status, exited: false }))]);
+        return branch(env, [(e) => guarded(e, g, () => run(n.right, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => ({ status: l.status, exited: false }))], true);
       }
       return branch(env, [(e) => run(n.right, e, cx), () => ({ status: l.status, exited: false })]);
     }
@@ -323,7 +328,7 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
   const last = cx.lastTest as Guard | null;
   if (single && last) {
     const g: Guard = single.neg ? { ...last, negate: !last.negate } : last;
-    return branch(env, [(e) => guarded(e, g, () => run(body, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => runIf(n, i + 1, e, cx))]);
+    return branch(env, [(e) => guarded(e, g, () => run(body, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => runIf(n, i + 1, e, cx))], true);
   }
   if (c.status === true) {
     for (const later of n.clauses.slice(i + 1)) if (hasCommands(later.body)) skipped(cx, later.body, 'an earlier condition is true');
@@ -456,7 +461,8 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
   if ((name === 'cat' || name === 'echo') && !cx.funcs.has(name)) {
     const w = writeOf(n, name, argv, env, cx);
     if (w) {
-      if (typeof w === 'string') cx.out.push({ kind: 'opaque', text: n.text, reason: `${w} at line ${n.line}` });
+      if (typeof w !== 'string' && undecided(env)) cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes ${w.path} in a branch whose condition weld cannot decide at line ${n.line}` });
+      else if (typeof w === 'string') cx.out.push({ kind: 'opaque', text: n.text, reason: `${w} at line ${n.line}` });
       else if (ACCOUNT_DB.has(w.path)) {
         // base-passwd's preinst seeds them when absent; the linker's accounts step builds all four from its masters
         if (env.guards.some((g) => g.path === w.path && g.negate && (g.test === '-e' || g.test === '-f'))) note(cx, `${w.path} seeded when absent: the accounts step writes it from base-passwd's masters`);

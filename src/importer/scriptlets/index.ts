@@ -11,9 +11,11 @@ import type { Ctx } from './values.js';
 import { initialEnv, phaseContext } from './context.js';
 import { classifyLua } from './lua.js';
 import { classifyTriggers } from './triggers.js';
+import type { DebconfSet } from './debconf.js';
 
 export { parseSysusers } from './sysusers.js';
 export { parseTmpfiles } from './tmpfiles.js';
+export { debconfDefaults } from './debconf.js';
 export { classifyTriggers } from './triggers.js';
 export { tally, formatTally, ACTION_KINDS, type Tally, type ClassifiedScriptlet, type OpaqueItem, type ActionKind } from './tally.js';
 
@@ -59,7 +61,17 @@ function classify(s: ScriptletInput): Action[] {
   return classifyShellText(s.format, s.phase, body, s.debconf);
 }
 
-function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string, debconf?: Record<string, string>): Action[] {
+/**
+ * The db_set steps a deb's `config` script may run on a fresh install (walked as
+ * `config configure`, without running it); null when the script cannot be read.
+ */
+export function debconfSetsOf(config: string): DebconfSet[] | null {
+  const sets: DebconfSet[] = [];
+  const out = classifyShellText('deb', 'config', config, undefined, sets);
+  return out.length === 1 && out[0]!.kind === 'opaque' && out[0]!.text === config ? null : sets;
+}
+
+function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string, debconf?: Record<string, string>, debconfSets?: DebconfSet[]): Action[] {
   let tree;
   try {
     tree = parseShell(body);
@@ -84,6 +96,7 @@ function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string, d
     messageFuncs: new Set(),
     debconf: debconf ? new Map(Object.entries(debconf)) : null,
   };
+  if (debconfSets) cx.debconfSets = debconfSets;
   run(tree, initialEnv(pc), cx);
   for (const name of cx.funcs.keys()) if (!cx.called.has(name)) cx.out.push({ kind: 'noop', what: `function ${name} is never called` });
   return cx.out;
@@ -94,6 +107,11 @@ function dedupe(actions: Action[]): Action[] {
   const seen = new Set<string>();
   const out: Action[] = [];
   for (const a of actions) {
+    // each write is one step of the file's content, even when it repeats one before it (two equal `echo … >> F` lines)
+    if (a.kind === 'write') {
+      out.push(a);
+      continue;
+    }
     const key = JSON.stringify(a);
     if (seen.has(key)) continue;
     seen.add(key);

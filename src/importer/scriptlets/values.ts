@@ -43,5 +43,7 @@ export interface Ctx {
   messageFuncs: Set<string>;
   /** the package's debconf answers on a fresh install (null: unknown) */
   debconf: Map<string, string> | null;
+  /** the db_set steps walked, when the caller collects them (the config script: debconf.ts) */
+  debconfSets?: { question: string | null; when: Guard[] }[];
 }
 

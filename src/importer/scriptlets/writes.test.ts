@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model.js';
-import { classifyScriptlet } from './index.js';
+import { classifyScriptlet, debconfDefaults, debconfSetsOf } from './index.js';
 
 const deb = (body: string, phase = 'postinst'): Action[] => classifyScriptlet({ format: 'deb', phase, interpreter: '', body: `#!/bin/sh\nset -e\n${body}` });
 const real = (a: Action[]) => a.filter((x) => x.kind !== 'noop');
@@ -37,12 +37,14 @@ describe('classifyScriptlet: files written with content the script fixes', () =>
   });
 
   it("mariadb's debian.cnf: cat /dev/null >, echo >>, then chown and chmod of what it wrote", () => {
-    const body = ['dc=/etc/mysql/debian.cnf', 'if [ ! -e "$dc" ]; then', '  cat /dev/null > $dc', '  echo "[client]" >>$dc', '  echo -n "user = root" >>$dc', 'fi', 'chown 0:0 $dc', 'chmod 0600 $dc'].join('\n');
+    const body = ['dc=/etc/mysql/debian.cnf', 'if [ ! -e "$dc" ]; then', '  cat /dev/null > $dc', '  echo "[client]" >>$dc', '  echo -n "user = root" >>$dc', '  echo "[client]" >>$dc', 'fi', 'chown 0:0 $dc', 'chmod 0600 $dc'].join('\n');
     const when = [{ test: '-e', path: '/etc/mysql/debian.cnf', negate: true }];
     expect(real(deb(body))).toEqual([
       { kind: 'write', path: '/etc/mysql/debian.cnf', append: false, parts: [], when },
       { kind: 'write', path: '/etc/mysql/debian.cnf', append: true, parts: [{ text: '[client]\n' }], when },
       { kind: 'write', path: '/etc/mysql/debian.cnf', append: true, parts: [{ text: 'user = root' }], when },
+      // the same line again is a second step, not a duplicate
+      { kind: 'write', path: '/etc/mysql/debian.cnf', append: true, parts: [{ text: '[client]\n' }], when },
       { kind: 'file', path: '/etc/mysql/debian.cnf', truncate: false, user: '0', group: '0' },
       { kind: 'file', path: '/etc/mysql/debian.cnf', truncate: false, mode: 0o600 },
     ]);
@@ -146,5 +148,33 @@ describe('classifyScriptlet: mv, cd, sed, mktemp and ucf', () => {
   it("mariadb's ${DEBIAN_SCRIPT_TRACE:+ echo …}: the debug switches are unset in an install, so the command is empty", () => {
     const body = 'if [ -n "$DEBIAN_SCRIPT_DEBUG" ]; then set -v -x; DEBIAN_SCRIPT_TRACE=1; fi\n${DEBIAN_SCRIPT_TRACE:+ echo "#42#DEBUG# RUNNING $0 $*" 1>&2 }';
     expect(real(deb(body))).toEqual([]);
+  });
+});
+
+describe('debconf answers of a fresh noninteractive install', () => {
+  const templates = 'Template: x/a\nType: boolean\nDefault: true\nDescription: A?\n\nTemplate: x/b\nType: string\nDescription: B?\n\nTemplate: x/c\nType: string\nDefault: c\n';
+  it('takes the template defaults, less what the config script sets unless it only does so where a file the package does not ship exists', () => {
+    const config = '#!/bin/sh\n. /usr/share/debconf/confmodule\nif [ -f /etc/x.conf ]; then\n  if grep -q a /etc/x.conf; then db_set x/a false; fi\nfi\n[ -e /usr/share/x/shipped ] && db_set x/c other\n';
+    const sets = debconfSetsOf(config);
+    expect(sets).toEqual([
+      { question: 'x/a', when: [{ test: '-f', path: '/etc/x.conf', negate: false }] },
+      { question: 'x/c', when: [{ test: '-e', path: '/usr/share/x/shipped', negate: false }] },
+    ]);
+    expect(debconfDefaults(templates, sets, (p) => p === '/usr/share/x/shipped')).toEqual({ 'x/a': 'true', 'x/b': '' });
+    // a db_set weld cannot name makes every answer unknown
+    expect(debconfDefaults(templates, debconfSetsOf('db_set "$q" v'), () => false)).toBeUndefined();
+    expect(debconfDefaults(undefined, [], () => false)).toBeUndefined();
+  });
+
+  it('gives db_get its answer (or what the script db_set), so branches on it are decided', () => {
+    const body = 'db_get x/a\nif [ "$RET" != true ]; then touch /etc/no; fi\ndb_get x/c\necho "$RET" > /etc/c\ndb_set x/c d\ndb_get x/c && v="$RET"\necho "$v" > /etc/d\ndb_fget x/c seen\necho "$RET" > /etc/e';
+    const acts = classifyScriptlet({ format: 'deb', phase: 'postinst', interpreter: '', body, debconf: { 'x/a': 'true', 'x/c': 'c' } });
+    expect(real(acts)).toEqual([
+      { kind: 'write', path: '/etc/c', append: false, parts: [{ text: 'c\n' }] },
+      { kind: 'write', path: '/etc/d', append: false, parts: [{ text: 'd\n' }] },
+      { kind: 'opaque', text: 'echo "$RET" > /etc/e', reason: 'echo writes /etc/e with content weld cannot resolve at line 9' },
+    ]);
+    // without the package's answers, RET stays unknown
+    expect(reasons(classifyScriptlet({ format: 'deb', phase: 'postinst', interpreter: '', body: 'db_get x/c\necho "$RET" > /etc/c' }))).toEqual(['echo writes /etc/c with content weld cannot resolve at line 2']);
   });
 });
