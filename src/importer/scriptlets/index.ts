@@ -66,6 +66,9 @@ function classify(s: ScriptletInput): Action[] {
  * `config configure`, without running it); null when the script cannot be read.
  */
 export function debconfSetsOf(config: string): DebconfSet[] | null {
+  // a Perl (or other) config script sets answers weld does not read (postfix's uses Debconf::Client)
+  const shebang = /^#!\s*(\S+)/.exec(config);
+  if (shebang && !SHELLS.test(shebang[1]!)) return null;
   const sets: DebconfSet[] = [];
   const out = classifyShellText('deb', 'config', config, undefined, sets);
   return out.length === 1 && out[0]!.kind === 'opaque' && out[0]!.text === config ? null : sets;

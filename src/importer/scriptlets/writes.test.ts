@@ -164,6 +164,9 @@ describe('debconf answers of a fresh noninteractive install', () => {
     // a db_set weld cannot name makes every answer unknown
     expect(debconfDefaults(templates, debconfSetsOf('db_set "$q" v'), () => false)).toBeUndefined();
     expect(debconfDefaults(undefined, [], () => false)).toBeUndefined();
+    // a config script in Perl sets answers through its own client: unknown
+    expect(debconfSetsOf('#!/usr/bin/perl -w\nprint "setting x/a";\n')).toBeNull();
+    expect(debconfSetsOf('#!/bin/sh\nprint "setting x/a";\n')).toEqual([]);
   });
 
   it('gives db_get its answer (or what the script db_set), so branches on it are decided', () => {
