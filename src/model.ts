@@ -87,8 +87,12 @@ export type Action =
   | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[] }
   /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
   | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }
-  /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n) */
-  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[] }
+  /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n); `edits`: sed s/// applied to the copy (a template a script edits, then installs with ucf) */
+  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[]; edits?: SedSubst[] }
+  /** a file written with content the script fixes (`cat > F <<EOF`, `echo … >> F`, `cat A >> F`): `parts` in order, `append` for >>; `createMode` as for `file` */
+  | { kind: 'write'; path: string; append: boolean; parts: WritePart[]; when?: Guard[]; createMode?: number }
+  /** mv [-f] FROM TO of a single path (rename(2) semantics: TO is replaced) */
+  | { kind: 'rename'; from: string; to: string; when?: Guard[] }
   /** a regular file that must exist (`: > f`, touch, …), with the owner and mode later chown/chmod gave it; `truncate`: made by `>` rather than `>>`/touch; `createMode`: its mode if made here under a umask other than 022 */
   | { kind: 'file'; path: string; truncate: boolean; mode?: number; user?: string; group?: string; when?: Guard[]; createMode?: number }
   /** rmdir PATH: removes the directory when it is empty (otherwise rmdir fails, and so does the script) */
@@ -118,6 +122,16 @@ export type Action =
   | { kind: 'firstboot'; what: FirstbootWhat; tool: string; paths: string[] }
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };
+
+/** literal text, or the content of a file in the image */
+export type WritePart = { text: string } | { file: string };
+
+/** one sed `s/RE/REPL/[g]`, applied line by line: `re` is JavaScript RegExp source translated exactly from sed's; `repl` literal text and group numbers (0: sed's &) */
+export interface SedSubst {
+  re: string;
+  global: boolean;
+  repl: (string | number)[];
+}
 
 /** ssh-host-key: ssh-keygen of a host key; ssl-snakeoil: make-ssl-cert's default certificate; private-key: any other key (openssl req -keyout, genrsa…); machine-id: dbus-uuidgen --ensure, systemd-machine-id-setup */
 export type FirstbootWhat = 'ssh-host-key' | 'ssl-snakeoil' | 'private-key' | 'machine-id';
@@ -177,6 +191,8 @@ export interface PackageMeta {
   breaks: DepEntry[];
   replaces: DepEntry[];
   scriptlets: Scriptlet[];
+  /** deb: the debconf answers a fresh noninteractive install gets (template defaults its config script does not set) */
+  debconf?: Record<string, string>;
   /** version of weld's scriptlet classifier that produced the scriptlets' actions (absent: 1) */
   classifier?: number;
   files: FileEntry[];

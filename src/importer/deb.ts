@@ -9,6 +9,8 @@ import { parseControlVersion } from '../formats/deb/version.js';
 import { readTar, type TarEntry } from '../formats/tar/read.js';
 import { safePath } from '../util/safepath.js';
 import { displayText, isUtf8 } from '../util/text.js';
+import { debconfDefaults } from './scriptlets/debconf.js';
+import { debconfSetsOf } from './scriptlets/index.js';
 import { decompress, type Compressor } from './decompress.js';
 
 export interface DebOptions {
@@ -16,7 +18,7 @@ export interface DebOptions {
   /** names the package in every error, e.g. "coreutils_9.1-1_amd64.deb" */
   where: string;
   limits?: Partial<Limits>;
-  classify?: (s: { format: 'deb'; phase: string; interpreter: string; body: string }) => Action[];
+  classify?: (s: { format: 'deb'; phase: string; interpreter: string; body: string; debconf?: Record<string, string> }) => Action[];
 }
 
 const EXT: Record<string, Compressor> = { '': 'none', '.gz': 'gzip', '.xz': 'xz', '.zst': 'zstd', '.bz2': 'bzip2', '.lzma': 'lzma' };
@@ -24,7 +26,8 @@ const EXT: Record<string, Compressor> = { '': 'none', '.gz': 'gzip', '.xz': 'xz'
 const CONTROL_MEMBER = /^control\.tar(|\.gz|\.xz|\.zst)$/;
 const DATA_MEMBER = /^data\.tar(|\.gz|\.xz|\.zst|\.bz2|\.lzma)$/;
 const SCRIPT_PHASES = ['preinst', 'postinst', 'prerm', 'postrm', 'triggers'] as const;
-const CONTROL_FILES = new Set<string>(['control', 'md5sums', 'conffiles', ...SCRIPT_PHASES]);
+// templates and config: the debconf answers a fresh install gets (scriptlets/debconf.ts)
+const CONTROL_FILES = new Set<string>(['control', 'md5sums', 'conffiles', 'templates', 'config', ...SCRIPT_PHASES]);
 const MAX_META_RECORD = 1024 * 1024;
 
 const S_IF: Record<FileType, number> = { file: 0o100000, dir: 0o040000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000, socket: 0o140000 };
@@ -255,14 +258,19 @@ function buildMeta(control: Map<string, Uint8Array>, formatVersion: string, wher
   if (installed && !/^[0-9]+$/.test(installed)) throw fail(`Installed-Size ${JSON.stringify(installed)} is not a number`);
   const deps = (k: string) => parseDepends(one(k), k, fail);
   const scriptlets: Scriptlet[] = [];
+  const text = (k: string) => (control.has(k) ? displayText(control.get(k)!) : undefined);
+  const shipped = new Set([...parseMd5sums(control.get('md5sums')).keys(), ...parseConffiles(control.get('conffiles'))]);
+  const config = text('config');
+  const debconf = debconfDefaults(text('templates'), config === undefined ? [] : debconfSetsOf(config), (p) => shipped.has(p));
   for (const phase of SCRIPT_PHASES) {
     const b = control.get(phase);
     if (!b) continue;
     const body = displayText(b);
     const interpreter = phase === 'triggers' ? '' : body.startsWith('#!') ? (body.slice(2).split('\n')[0]!.trim().split(/\s+/)[0] ?? '') : '';
-    scriptlets.push({ phase, interpreter, body, actions: opts.classify?.({ format: 'deb', phase, interpreter, body }) ?? [] });
+    scriptlets.push({ phase, interpreter, body, actions: opts.classify?.({ format: 'deb', phase, interpreter, body, ...(debconf ? { debconf } : {}) }) ?? [] });
   }
   return {
+    ...(debconf ? { debconf } : {}),
     format: 'deb',
     name,
     epoch,

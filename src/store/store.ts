@@ -125,10 +125,10 @@ export class Store {
    * Classifies a package's stored scriptlets again when an older classifier
    * produced their actions; true when it did. The bodies are in the header.
    */
-  reclassify(pkg: number, version: number, classify: (s: { phase: string; interpreter: string; body: string }) => Action[]): boolean {
+  reclassify(pkg: number, version: number, classify: (s: { phase: string; interpreter: string; body: string; debconf?: Record<string, string> }) => Action[]): boolean {
     const h = this.catalog.header(pkg);
     if ((h.classifier ?? 1) >= version) return false;
-    const scriptlets = h.scriptlets.map((s) => ({ ...s, actions: classify({ phase: s.phase, interpreter: s.interpreter, body: s.body }) }));
+    const scriptlets = h.scriptlets.map((s) => ({ ...s, actions: classify({ phase: s.phase, interpreter: s.interpreter, body: s.body, ...(h.debconf ? { debconf: h.debconf } : {}) }) }));
     this.catalog.updateScriptlets(pkg, scriptlets, version);
     markGeneration(this.dir, this.catalog.generation());
     return true;

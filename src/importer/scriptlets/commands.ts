@@ -4,7 +4,8 @@
  * a reason; it also gives the exit status when it is knowable without running
  * anything (tests, `true`), so the walker can prune branches.
  */
-import type { Action, Guard } from '../../model.js';
+import type { Action, Guard, SedSubst } from '../../model.js';
+import { readSedScript, sedCommandLine } from './sed.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
@@ -413,13 +414,14 @@ function alternatives(c: Cmd): Result {
 
 // ---------------------------------------------------------------- files
 
-function mkdirCmd(c: Cmd, cx: Ctx): Result {
+function mkdirCmd(c: Cmd, env: Env, cx: Ctx): Result {
   const a = exactArgs(c);
   if (!a) return unresolved(c);
-  const o = getopt(a, ['m', 'mode', 'context', 'Z']);
+  // -Z and --context[=CTX] take no separate value (GNU mkdir)
+  const o = getopt(a, ['m', 'mode']);
   const mode = parseOctal(str(o, 'm', 'mode'));
   const out: Action[] = [];
-  for (const p of o.rest) {
+  for (const p of o.rest.map((x) => at(x, env))) {
     if (!p.startsWith('/')) return opaque(c, `mkdir of a relative path "${p}"`);
     const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p };
     if (mode !== undefined) d.mode = mode;
@@ -429,12 +431,41 @@ function mkdirCmd(c: Cmd, cx: Ctx): Result {
   return acts(out);
 }
 
+/** an octal mode: up to four digits, after an optional leading 0 (`02555`) */
 function parseOctal(s: string | undefined): number | undefined {
-  return s !== undefined && /^[0-7]{1,4}$/.test(s) ? parseInt(s, 8) : undefined;
+  return s !== undefined && /^0?[0-7]{1,4}$/.test(s) ? parseInt(s, 8) : undefined;
+}
+
+/** The shell's working directory lives among its variables under a name no script can spell. */
+const CWD_VAR = ' cwd';
+
+/** P against the script's working directory (`cd`); null when that is unknown. */
+export function absPath(p: string, env: Env): string | null {
+  if (p.startsWith('/')) return p;
+  const cwd = env.vars.get(CWD_VAR);
+  if (!cwd || cwd.length !== 1 || !cwd[0]!.startsWith('/')) return null;
+  const segs: string[] = [];
+  for (const x of `${cwd[0]}/${p}`.split('/')) {
+    if (!x || x === '.') continue;
+    if (x === '..') segs.pop();
+    else segs.push(x);
+  }
+  return '/' + segs.join('/') + (p.endsWith('/') && segs.length ? '/' : '');
+}
+
+/** a path operand made absolute where the working directory is known, else as written */
+const at = (p: string, env: Env): string => absPath(p, env) ?? p;
+
+/** cd DIR: later relative paths resolve against it; an unknown DIR makes them unknown */
+function cdCmd(c: Cmd, env: Env): Result {
+  const a = c.args.filter((x) => x !== '-P' && x !== '-L');
+  const dir = a.length === 1 && a[0] !== null && a[0] !== '-' ? absPath(a[0]!, env) : null;
+  env.vars.set(CWD_VAR, dir === null ? null : [dir.length > 1 ? dir.replace(/\/+$/, '') : dir]);
+  return noop(`cd ${dir ?? '(unknown)'}`);
 }
 
 /** install -d only: copying files is not something an action models */
-function installCmd(c: Cmd, cx: Ctx): Result {
+function installCmd(c: Cmd, env: Env, cx: Ctx): Result {
   const a = exactArgs(c);
   if (!a) return unresolved(c);
   const o = getopt(a, ['m', 'mode', 'o', 'owner', 'g', 'group', 'S', 'suffix', 't', 'target-directory', 'context']);
@@ -443,7 +474,7 @@ function installCmd(c: Cmd, cx: Ctx): Result {
   const user = str(o, 'o', 'owner');
   const group = str(o, 'g', 'group');
   const out: Action[] = [];
-  for (const p of o.rest) {
+  for (const p of o.rest.map((x) => at(x, env))) {
     if (!p.startsWith('/')) return opaque(c, `install -d of a relative path "${p}"`);
     const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p };
     if (mode !== undefined) d.mode = mode;
@@ -463,7 +494,7 @@ type OwnerTool = 'chown' | 'chgrp' | 'chmod';
  * package ships) they are a statoverride, which the linker applies once the
  * accounts exist.
  */
-function chownChmod(c: Cmd, cx: Ctx, tool: OwnerTool): Result {
+function chownChmod(c: Cmd, env: Env, cx: Ctx, tool: OwnerTool): Result {
   const a = exactArgs(c);
   if (!a) return unresolved(c);
   if (REMOVAL.test(cx.phase)) return noop(`${tool} on package removal`);
@@ -489,7 +520,8 @@ function chownChmod(c: Cmd, cx: Ctx, tool: OwnerTool): Result {
     if (sep >= 0 && user && !group) return opaque(c, `chown "${spec}" sets the user's login group`);
   }
   const out: Action[] = [];
-  for (const p of paths) {
+  for (const p of paths.map((x) => at(x, env))) {
+    if (isTemp(p)) return opaque(c, `${tool} of the temporary file from mktemp changes what a later copy of it keeps`);
     // a file or directory this script made: its owner and mode are part of that action
     let made: Extract<Action, { kind: 'file' | 'directory' }> | undefined;
     if (cx.createdFiles.has(p)) made = { kind: 'file', path: p, truncate: false };
@@ -583,7 +615,7 @@ function tmpfilesCmd(c: Cmd): Result {
 const REMOVAL = /^(prerm|postrm|preun|postun|preuntrans|postuntrans|triggerun|triggerpostun)$/;
 
 /** ln -s TARGET LINK: a symlink action; hard links and relative link paths stay opaque */
-function lnCmd(c: Cmd, cx: Ctx): Result {
+function lnCmd(c: Cmd, env: Env, cx: Ctx): Result {
   if (REMOVAL.test(cx.phase)) return noop('ln on package removal');
   const a = exactArgs(c);
   if (!a) return unresolved(c);
@@ -593,29 +625,214 @@ function lnCmd(c: Cmd, cx: Ctx): Result {
   if (other) return opaque(c, `ln -${other} is not modelled`);
   if (!o.flags.has('s') && !o.flags.has('symbolic')) return opaque(c, 'ln without -s makes a hard link');
   if (o.rest.length !== 2) return opaque(c, `ln -s with ${o.rest.length} operands`);
-  const [target, link] = o.rest as [string, string];
+  const target = o.rest[0]!;
+  const link = at(o.rest[1]!, env);
   if (!link.startsWith('/') || link.endsWith('/')) return opaque(c, `ln -s to a relative or directory path "${link}"`);
   if (!target) return opaque(c, 'ln -s with an empty target');
-  return acts([{ kind: 'symlink', path: link, target, force: o.flags.has('f') || o.flags.has('force') }]);
+  const force = o.flags.has('f') || o.flags.has('force');
+  // ln -sf succeeds wherever the linker makes the link (where it cannot, it lists why): `ln -sf … && mv …` goes on
+  return acts([{ kind: 'symlink', path: link, target, force }], force ? true : null);
 }
 
 /** cp FROM TO between two absolute paths: a copy action (the linker checks FROM is a regular file) */
-function cpCmd(c: Cmd, cx: Ctx): Result {
+function cpCmd(c: Cmd, env: Env, cx: Ctx): Result {
   if (REMOVAL.test(cx.phase)) return noop('cp on package removal');
   const a = exactArgs(c);
   if (!a) return unresolved(c);
   const o = getopt(a, ['S', 'suffix', 't', 'target-directory']);
+  if (o.rest.length === 2 && isTemp(at(o.rest[1]!, env))) return cpToTemp(c, o, env);
   // -a, -d, -P copy a symlink as a link, -r a tree: not modelled
   // -Z sets an SELinux context, which an image does not carry
   const known = new Set(['p', 'f', 'force', 'n', 'no-clobber', 'v', 'verbose', 'preserve', 'Z']);
   const other = [...o.flags.keys()].find((k) => !known.has(k));
   if (other) return opaque(c, `cp -${other} is not modelled`);
   if (o.rest.length !== 2) return opaque(c, `cp with ${o.rest.length} operands`);
-  const [from, to] = o.rest as [string, string];
+  const [from, to] = o.rest.map((x) => at(x, env)) as [string, string];
+  if (isTemp(from)) return opaque(c, 'cp from the temporary file from mktemp');
   if (!from.startsWith('/') || !to.startsWith('/') || to.endsWith('/')) return opaque(c, `cp between "${from}" and "${to}" (relative or into a directory)`);
   const preserve = o.flags.has('p') || o.flags.has('preserve');
   cx.createdFiles.add(to);
   return acts([{ kind: 'copy', from, to, preserve, noClobber: o.flags.has('n') || o.flags.has('no-clobber') }]);
+}
+
+// ---------------------------------------------------------------- temporary files, mv, sed, ucf
+
+/**
+ * Set while the walk is inside a branch whose condition is neither known nor a file
+ * test the linker answers (`if grep -q …`). Every branch is walked, so an action
+ * there may not happen at all: the steps that replace content (write, mv, ucf) stay
+ * opaque there rather than be applied on a guess.
+ */
+export const UNDECIDED_VAR = ' undecided';
+export const undecided = (env: Env): boolean => env.vars.get(UNDECIDED_VAR)?.includes('yes') ?? false;
+
+/**
+ * `$(mktemp)` stands for a file only this script sees: a path no real file has
+ * (it holds a NUL). What the script puts in it is followed in a variable of the
+ * same kind as the umask's, one possibility per path through the script, so a
+ * later `ucf TMP DEST` knows the content it installs, or knows that it does not.
+ */
+export const TEMP_MARK = '\0mktemp';
+export const isTemp = (p: string) => p.includes(TEMP_MARK);
+const tempVar = (p: string) => ` temp ${p}`;
+
+export interface TempState {
+  /** the shipped file copied into it, null while it is empty */
+  from: string | null;
+  /** cp -p or -a: the copy has the shipped file's mode and owner (mktemp's 0600 otherwise) */
+  preserve: boolean;
+  edits: SedSubst[];
+  /** why its content is not known */
+  unknown?: string;
+}
+
+/** a new temporary file (what `$(mktemp)` expands to at LINE) */
+export function makeTemp(env: Env, line: number): string {
+  const p = `/tmp/${TEMP_MARK}${line}`;
+  env.vars.set(tempVar(p), [JSON.stringify({ from: null, preserve: false, edits: [] } satisfies TempState)]);
+  return p;
+}
+
+function tempStates(env: Env, p: string): TempState[] | null {
+  const v = env.vars.get(tempVar(p));
+  return v ? v.map((x) => JSON.parse(x) as TempState) : null;
+}
+
+function setTemp(env: Env, p: string, states: TempState[]): void {
+  env.vars.set(tempVar(p), [...new Set(states.map((x) => JSON.stringify(x)))]);
+}
+
+function cpToTemp(c: Cmd, o: Opts, env: Env): Result {
+  const known = new Set(['a', 'archive', 'p', 'preserve', 'f', 'force', 'Z', 'v', 'verbose']);
+  const other = [...o.flags.keys()].find((k) => !known.has(k));
+  if (other) return opaque(c, `cp -${other} into the temporary file from mktemp is not modelled`);
+  const from = at(o.rest[0]!, env);
+  const to = at(o.rest[1]!, env);
+  if (!from.startsWith('/') || isTemp(from)) return opaque(c, `cp of "${from}" into the temporary file from mktemp`);
+  // -a copies a link as a link, which the later copy out of it follows again: the same content
+  setTemp(env, to, [{ from, preserve: ['a', 'archive', 'p', 'preserve'].some((f) => o.flags.has(f)), edits: [] }]);
+  return noop(`cp ${from} into the temporary file from mktemp`, null);
+}
+
+/** mv [-f] FROM TO: a rename (`X.dpkg-new` made by the script, then moved over X) */
+function mvCmd(c: Cmd, env: Env, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('mv on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['S', 'suffix', 't', 'target-directory']);
+  const known = new Set(['f', 'force', 'v', 'verbose', 'T', 'no-target-directory']);
+  const other = [...o.flags.keys()].find((k) => !known.has(k));
+  if (other) return opaque(c, `mv -${other} is not modelled`);
+  if (o.rest.length !== 2) return opaque(c, `mv with ${o.rest.length} operands`);
+  const [from, to] = o.rest.map((x) => at(x, env)) as [string, string];
+  if (isTemp(from) || isTemp(to)) return opaque(c, 'mv of the temporary file from mktemp');
+  if (!from.startsWith('/') || !to.startsWith('/') || to.endsWith('/') || from.endsWith('/')) return opaque(c, `mv between "${from}" and "${to}" (relative or into a directory)`);
+  if (undecided(env)) return opaque(c, `mv ${from} ${to} in a branch whose condition weld cannot decide`);
+  cx.createdFiles.delete(from);
+  cx.createdFiles.add(to);
+  return acts([{ kind: 'rename', from, to }], o.flags.has('f') || o.flags.has('force') ? true : null);
+}
+
+/**
+ * sed as a filter (no -i, no `w`, no `e`) changes nothing: a noop saying what it
+ * prints. `sed -i` of the temporary file from mktemp records its substitutions;
+ * of any other file it stays opaque.
+ */
+function sedCmd(c: Cmd, env: Env, cx: Ctx): Result {
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const cl = sedCommandLine(a);
+  if (typeof cl === 'string') return opaque(c, cl);
+  const sc = readSedScript(cl.script, cl.ere);
+  if (typeof sc === 'string') return opaque(c, `sed script ${JSON.stringify(cl.script)}: ${sc}`);
+  if (sc.sideEffect) return opaque(c, `sed ${JSON.stringify(cl.script)}: ${sc.sideEffect}`);
+  if (!cl.inPlace) return noop(`sed ${JSON.stringify(cl.script)} (text filter: prints ${cl.files.length ? cl.files.join(' ') : 'its input'} edited)`);
+  if (REMOVAL.test(cx.phase)) return noop('sed -i on package removal');
+  const files = cl.files.map((f) => at(f, env));
+  if (!files.length) return opaque(c, 'sed -i without a file');
+  const real = files.find((f) => !isTemp(f));
+  if (real !== undefined) return opaque(c, `sed -i edits ${real} in place, which weld models only for the temporary copy of a shipped file`);
+  for (const f of files) {
+    const states = tempStates(env, f);
+    if (!states) return opaque(c, `sed -i of a temporary file weld did not see made`);
+    setTemp(env, f, states.map((st) => (st.unknown ? st : typeof sc.substs === 'string' ? { ...st, unknown: `sed ${JSON.stringify(cl.script)} edits it: ${sc.substs}` } : { ...st, edits: [...st.edits, ...sc.substs] })));
+  }
+  return noop(`sed -i ${JSON.stringify(cl.script)} on the temporary file from mktemp`, null);
+}
+
+/**
+ * ucf NEW DEST on a fresh install: DEST does not exist and ucf has no record of it,
+ * so ucf copies NEW there with `cp -p` ("Creating config file … with new version",
+ * ucf 3.0043 replace_conf_file). NEW is a shipped template, or the temporary copy
+ * of one that the script edited.
+ */
+function ucfCmd(c: Cmd, env: Env, cx: Ctx): Result {
+  if (c.args.includes('--purge') && REMOVAL.test(cx.phase)) return noop('ucf --purge on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['sum-file', 'state-dir', 'src-dir']);
+  const known = new Set(['three-way', '3', 'debconf-ok', 'd', 'sum-file', 'verbose', 'v']);
+  const other = [...o.flags.keys()].find((k) => !known.has(k));
+  if (other) return opaque(c, `ucf --${other} is not modelled`);
+  if (o.rest.length !== 2) return opaque(c, `ucf with ${o.rest.length} operands, not NEW DEST`);
+  const [src, dest] = o.rest.map((x) => at(x, env)) as [string, string];
+  if (!dest.startsWith('/') || isTemp(dest)) return opaque(c, `ucf to "${dest}", not an absolute path`);
+  if (undecided(env)) return opaque(c, `ucf installs ${dest} in a branch whose condition weld cannot decide`);
+  if (!isTemp(src)) {
+    if (!src.startsWith('/')) return opaque(c, `ucf of "${src}", not an absolute path`);
+    cx.createdFiles.add(dest);
+    return acts([{ kind: 'copy', from: src, to: dest, preserve: true, noClobber: true }]);
+  }
+  const states = tempStates(env, src);
+  if (!states) return opaque(c, 'ucf of a temporary file weld did not see made');
+  if (states.length !== 1) return opaque(c, `ucf installs ${dest} from a temporary file whose content depends on which way the script went (${states.length} possibilities, from values weld does not know such as debconf answers)`);
+  const st = states[0]!;
+  if (st.unknown) return opaque(c, `ucf installs ${dest} from a temporary file whose content weld does not know: ${st.unknown}`);
+  if (st.from === null) return opaque(c, `ucf installs ${dest} from an empty temporary file`);
+  if (!st.preserve) return opaque(c, `ucf installs ${dest} from a temporary file that kept mktemp's mode 0600`);
+  cx.createdFiles.add(dest);
+  const cp: Extract<Action, { kind: 'copy' }> = { kind: 'copy', from: st.from, to: dest, preserve: true, noClobber: true };
+  if (st.edits.length) cp.edits = st.edits;
+  return acts([cp]);
+}
+
+/** ucfr PKG FILE: ucf's record of which package owns FILE (/var/lib/ucf, package-manager state) */
+function ucfrCmd(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('ucfr on package removal');
+  const a = exactArgs(c);
+  if (!a) return unresolved(c);
+  const o = getopt(a, ['state-dir']);
+  if (o.flags.has('purge')) return opaque(c, 'ucfr --purge at install time');
+  if (o.rest.length !== 2) return opaque(c, `ucfr with ${o.rest.length} operands, not PACKAGE FILE`);
+  return noop(`ucfr ${o.rest.join(' ')} (ucf's registry of configuration files)`, true);
+}
+
+// ---------------------------------------------------------------- debconf
+
+/** what this script db_set a question to, under a name no script can spell; ` debconf *` after a db_set of an unknown question */
+const debconfVar = (q: string) => ` debconf ${q}`;
+
+/**
+ * db_get gives RET the answer of a fresh noninteractive install: what this script
+ * db_set, else the package's template default (debconf.ts); unknown otherwise.
+ */
+function debconfCmd(name: string, c: Cmd, env: Env, cx: Ctx): Result {
+  const q = c.args[0] ?? null;
+  if (name === 'db_set' || name === 'db_reset') {
+    cx.debconfSets?.push({ question: q, when: [...env.guards] });
+    if (q === null) env.vars.set(debconfVar('*'), ['?']);
+    else env.vars.set(debconfVar(q), name === 'db_reset' ? (cx.debconf?.has(q) ? [cx.debconf.get(q)!] : null) : c.args.length === 2 ? c.alts[1]! : null);
+    env.vars.set('RET', null);
+    return noop(`debconf ${name} ${q ?? '?'}`, null);
+  }
+  let v: Val = null;
+  if (q !== null && !env.vars.has(debconfVar('*'))) {
+    const set = env.vars.get(debconfVar(q));
+    if (set !== undefined) v = set;
+    else if (cx.debconf?.has(q)) v = [cx.debconf.get(q)!];
+  }
+  env.vars.set('RET', v);
+  return noop(`db_get ${q ?? '?'} (${v && v.length === 1 ? `a fresh install's answer "${v[0]}"` : 'answer unknown'})`, v ? true : null);
 }
 
 /** The shell's umask lives among its variables under a name no script can spell. */
@@ -640,7 +857,7 @@ function touchCmd(c: Cmd, cx: Ctx, env: Env): Result {
   const cm = createMode(env);
   if (cm === null) return opaque(c, 'touch under an unknown umask');
   const out: Action[] = [];
-  for (const p of o.rest) {
+  for (const p of o.rest.map((x) => at(x, env))) {
     if (!p.startsWith('/') || p.endsWith('/')) return opaque(c, `touch of a relative path "${p}"`);
     cx.createdFiles.add(p);
     const f: Extract<Action, { kind: 'file' }> = { kind: 'file', path: p, truncate: false };
@@ -650,20 +867,23 @@ function touchCmd(c: Cmd, cx: Ctx, env: Env): Result {
   return acts(out);
 }
 
-function rmdirCmd(c: Cmd, cx: Ctx): Result {
+function rmdirCmd(c: Cmd, env: Env, cx: Ctx): Result {
   if (REMOVAL.test(cx.phase)) return noop('rmdir on package removal');
-  const a = exactArgs(c);
-  if (!a) return unresolved(c);
-  if (a.length !== 1 || !a[0]!.startsWith('/') || a[0]!.startsWith('-')) return rmCmd(c, cx);
+  const a0 = exactArgs(c);
+  if (!a0) return unresolved(c);
+  const a = a0.map((x) => (x.startsWith('-') ? x : at(x, env)));
+  if (a.length !== 1 || !a[0]!.startsWith('/') || a[0]!.startsWith('-')) return rmCmd(c, env, cx);
   return acts([{ kind: 'rmdir', path: a[0]!.replace(/(.)\/+$/, '$1') }]);
 }
 
-function rmCmd(c: Cmd, cx: Ctx): Result {
+function rmCmd(c: Cmd, env: Env, cx: Ctx): Result {
   if (REMOVAL.test(cx.phase)) return noop(`${base(c.name)} on package removal`);
   // rm -f of named paths: usually leftovers of older versions, which a fresh image does not have
   const a0 = base(c.name) === 'rm' ? exactArgs(c) : null;
   if (a0) {
     const o = getopt(a0, []);
+    o.rest = o.rest.map((x) => at(x, env));
+    if (o.rest.length && o.rest.every(isTemp)) return noop('rm of the temporary file from mktemp');
     const known = new Set(['f', 'force', 'r', 'R', 'recursive', 'v', 'verbose']);
     if (o.rest.length && [...o.flags.keys()].every((k) => known.has(k)) && o.rest.every((p) => p.startsWith('/') && p.length > 1 && !/[*?[]/.test(p))) {
       return acts(o.rest.map((p) => ({ kind: 'remove', path: p.replace(/(.)\/+$/, '$1') })));
@@ -821,7 +1041,6 @@ const QUIET: Record<string, string> = {
   head: 'text query',
   tail: 'text query',
   cut: 'text query',
-  sort: 'text query',
   tr: 'text query',
   wc: 'text query',
   awk: 'text query',
@@ -834,7 +1053,6 @@ const QUIET: Record<string, string> = {
   continue: 'continue',
   break: 'break',
   'runit-helper': 'runit-helper (runit supervision links, only when runit is installed)',
-  cd: 'cd',
   pwd: 'pwd',
   unset: 'unset',
 };
@@ -910,7 +1128,7 @@ function dotCmd(c: Cmd, cx: Ctx): Result {
 }
 
 /** `[ ... ]` and `test ...` */
-function testCmd(c: Cmd, cx: Ctx): Result {
+function testCmd(c: Cmd, env: Env, cx: Ctx): Result {
   const args = c.alts.slice();
   if (base(c.name) === '[' || base(c.name) === '[[') {
     const last = one(args[args.length - 1] ?? null);
@@ -918,22 +1136,22 @@ function testCmd(c: Cmd, cx: Ctx): Result {
     args.pop();
   }
   const status = evalTest(args, cx.format);
-  cx.lastTest = status === null ? fileTest(args) : null;
+  cx.lastTest = status === null ? fileTest(args, env) : null;
   return noop('test', status);
 }
 
 const GUARD_TESTS: Record<string, Guard['test']> = { '-e': '-e', '-a': '-e', '-f': '-f', '-d': '-d', '-L': '-L', '-h': '-L', '-s': '-s', '-x': '-x' };
 
 /** `[ -d PATH ]` or `[ ! -d PATH ]` with a known absolute path: a guard the linker can answer */
-function fileTest(args: Val[]): Guard | null {
+function fileTest(args: Val[], env: Env): Guard | null {
   const w = args.map(one);
   if (w.some((x) => x === null)) return null;
   const negate = w[0] === '!';
   const rest = negate ? w.slice(1) : w;
   if (rest.length !== 2) return null;
   const test = GUARD_TESTS[rest[0]!];
-  const path = rest[1]!;
-  if (!test || !path.startsWith('/')) return null;
+  const path = at(rest[1]!, env);
+  if (!test || !path.startsWith('/') || isTemp(path)) return null;
   return { test, path: path.length > 1 ? path.replace(/\/+$/, '') : path, negate };
 }
 
@@ -946,9 +1164,10 @@ const TABLE: Record<string, Handler> = {
     if (cx.callDepth > 0) cx.returned.add(cx.callDepth);
     return { actions: [{ kind: 'noop', what: 'return' }], status: null, exit: true };
   },
-  '[': (c, _e, cx) => testCmd(c, cx),
-  '[[': (c, _e, cx) => testCmd(c, cx),
-  test: (c, _e, cx) => testCmd(c, cx),
+  '[': (c, env, cx) => testCmd(c, env, cx),
+  '[[': (c, env, cx) => testCmd(c, env, cx),
+  test: (c, env, cx) => testCmd(c, env, cx),
+  cd: (c, env) => cdCmd(c, env),
   set: (c, env) => setCmd(c, env),
   export: (c, env) => exportCmd(c, env),
   local: (c, env) => exportCmd(c, env),
@@ -987,16 +1206,21 @@ const TABLE: Record<string, Handler> = {
   'update-rc.d': (c) => updateRcD(c),
   service: (c) => serviceCmd(c),
   chkconfig: (c) => chkconfig(c),
-  mkdir: (c, _e, cx) => mkdirCmd(c, cx),
-  install: (c, _e, cx) => installCmd(c, cx),
-  chown: (c, _e, cx) => chownChmod(c, cx, 'chown'),
-  chgrp: (c, _e, cx) => chownChmod(c, cx, 'chgrp'),
-  chmod: (c, _e, cx) => chownChmod(c, cx, 'chmod'),
+  mkdir: (c, env, cx) => mkdirCmd(c, env, cx),
+  install: (c, env, cx) => installCmd(c, env, cx),
+  chown: (c, env, cx) => chownChmod(c, env, cx, 'chown'),
+  chgrp: (c, env, cx) => chownChmod(c, env, cx, 'chgrp'),
+  chmod: (c, env, cx) => chownChmod(c, env, cx, 'chmod'),
   'systemd-tmpfiles': (c) => tmpfilesCmd(c),
-  rm: (c, _e, cx) => rmCmd(c, cx),
-  rmdir: (c, _e, cx) => rmdirCmd(c, cx),
-  ln: (c, _e, cx) => lnCmd(c, cx),
-  cp: (c, _e, cx) => cpCmd(c, cx),
+  rm: (c, env, cx) => rmCmd(c, env, cx),
+  rmdir: (c, env, cx) => rmdirCmd(c, env, cx),
+  ln: (c, env, cx) => lnCmd(c, env, cx),
+  cp: (c, env, cx) => cpCmd(c, env, cx),
+  mv: (c, env, cx) => mvCmd(c, env, cx),
+  sed: (c, env, cx) => sedCmd(c, env, cx),
+  uniq: (c) => (c.args.filter((x) => x === null || !x.startsWith('-')).length >= 2 ? opaque(c, 'uniq INPUT OUTPUT writes its second operand') : noop('uniq (text filter: prints its input without repeated lines)')),
+  fold: () => noop('fold (text filter: prints its input wrapped)'),
+  sort: (c) => (c.args.some((x) => x === null || /^(-o|--output)/.test(x) || /^-[a-zA-Z]*o/.test(x)) ? opaque(c, 'sort -o writes a file') : noop('sort (text filter: prints its input sorted)')),
   touch: (c, env, cx) => touchCmd(c, cx, env),
   'add-shell': (c) => shellCmd(c, 'add'),
   'remove-shell': (c) => shellCmd(c, 'remove'),
@@ -1022,8 +1246,8 @@ const TABLE: Record<string, Handler> = {
   delgroup: (c, _e, cx) => accountRemoval(c, cx),
   userdel: (c, _e, cx) => accountRemoval(c, cx),
   groupdel: (c, _e, cx) => accountRemoval(c, cx),
-  ucf: (c, _e, cx) => (c.args.includes('--purge') && REMOVAL.test(cx.phase) ? noop('ucf --purge on package removal') : opaque(c, 'ucf manages a configuration file, which no action models')),
-  ucfr: (c, _e, cx) => (c.args.includes('--purge') && REMOVAL.test(cx.phase) ? noop('ucfr --purge on package removal') : opaque(c, 'ucfr registers a configuration file, which no action models')),
+  ucf: (c, env, cx) => ucfCmd(c, env, cx),
+  ucfr: (c, _e, cx) => ucfrCmd(c, cx),
   rpm: (c) => (c.args[0] && /^-q/.test(c.args[0]) ? noop('rpm query') : opaque(c, 'rpm other than a query')),
   ...FIRSTBOOT_COMMANDS,
 };
@@ -1049,7 +1273,12 @@ export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const a2 = name.startsWith('a2') ? a2Command(c) : null;
   if (a2) return a2;
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
-  if (name.startsWith('db_')) return noop(`debconf ${name} (answers are not part of the image)`, null);
+  if (name === 'db_get' || name === 'db_set' || name === 'db_reset') return debconfCmd(name, c, env, cx);
+  if (name.startsWith('db_')) {
+    // db_fget, db_metaget, db_input… leave their own RET
+    env.vars.set('RET', null);
+    return noop(`debconf ${name} (answers are not part of the image)`, null);
+  }
   if (CACHE_TOOLS.has(name)) return cacheCmd(c, cx);
   const q = QUIET[name];
   if (q) {

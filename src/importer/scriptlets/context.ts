@@ -49,12 +49,19 @@ export function phaseContext(format: 'rpm' | 'deb', phase: string): PhaseContext
   }
 }
 
+/**
+ * Debugging switches a developer exports by hand; an installer's environment never sets them
+ * (mariadb's `${DEBIAN_SCRIPT_TRACE:+ echo …}`), so a script sees them unset.
+ */
+const UNSET_IN_INSTALL = ['DEBIAN_SCRIPT_DEBUG', 'DEBIAN_SCRIPT_TRACE'];
+
 /** DPKG_ROOT is empty: weld treats the image root as / for every script */
 export function initialEnv(ctx: PhaseContext): Env {
   return {
-    // ' umask' (a name no script can spell): package managers run scripts under umask 022
-    vars: new Map<string, Val>([['DPKG_ROOT', ['']], ['IFS', [' \t\n']], [' umask', ['022']]]),
+    // ' umask' and ' cwd' (names no script can spell): package managers run scripts under umask 022, from /
+    vars: new Map<string, Val>([['DPKG_ROOT', ['']], ['IFS', [' \t\n']], [' umask', ['022']], [' cwd', ['/']], ...UNSET_IN_INSTALL.map((n): [string, Val] => [n, ['']])]),
     pos: ctx.pos ?? [],
     posUnknown: ctx.pos === null,
+    guards: [],
   };
 }

@@ -8,7 +8,7 @@
  */
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
-import { classifyCommand, createMode, type Cmd } from './commands.js';
+import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd } from './commands.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
@@ -23,7 +23,7 @@ export interface Flow {
   exited: boolean;
 }
 
-const cloneEnv = (e: Env): Env => ({ vars: new Map(e.vars), pos: [...e.pos], posUnknown: e.posUnknown });
+const cloneEnv = (e: Env): Env => ({ vars: new Map(e.vars), pos: [...e.pos], posUnknown: e.posUnknown, guards: [...e.guards] });
 
 function unionVal(a: Val, b: Val): Val {
   if (a === null || b === null) return null;
@@ -53,7 +53,14 @@ function merge(envs: Env[], into: Env): void {
     into.pos.push(v ?? null);
   }
   into.posUnknown = envs.some((e) => e.posUnknown);
+  // the tests every continuing path is under: a branch that returned early leaves the other's test standing
+  const g = envs[0]!.guards;
+  let k = 0;
+  while (k < g.length && envs.every((e) => k < e.guards.length && sameGuard(e.guards[k]!, g[k]!))) k++;
+  into.guards = g.slice(0, k);
 }
+
+const sameGuard = (a: Guard, b: Guard) => a.test === b.test && a.path === b.path && a.negate === b.negate;
 
 function concat(a: Val, b: Val): Val {
   if (a === null || b === null) return null;
@@ -115,6 +122,8 @@ function expandJoined(w: Word, env: Env, cx: Ctx): Val {
   for (const p of w.parts) {
     if (p.t === 'lit') v = concat(v, [p.v]);
     else if (p.t === 'param') v = concat(v, expandParam(p, env, w.line, cx));
+    // $(mktemp): a new empty file only this script sees
+    else if (p.t === 'cmdsub' && /^\s*mktemp(\s+-[qu]+)*\s*$/.test(p.text)) v = concat(v, [makeTemp(env, w.line)]);
     else v = null;
     if (v === null) return null;
   }
@@ -159,11 +168,14 @@ function hasCommands(n: Node): boolean {
 }
 
 /** runs `fn` on clones of env for each possible path and merges the ones that continue */
-function branch(env: Env, paths: ((e: Env) => Flow)[]): Flow {
+function branch(env: Env, paths: ((e: Env) => Flow)[], decided = false): Flow {
   const live: Env[] = [];
   const statuses: Tri[] = [];
+  const before = env.vars.get(UNDECIDED_VAR);
   for (const p of paths) {
     const e = cloneEnv(env);
+    // a file test the linker answers decides the branch; anything else leaves it open
+    if (!decided) e.vars.set(UNDECIDED_VAR, ['yes']);
     const f = p(e);
     if (!f.exited) {
       live.push(e);
@@ -172,6 +184,8 @@ function branch(env: Env, paths: ((e: Env) => Flow)[]): Flow {
   }
   if (!live.length) return { status: null, exited: true };
   merge(live, env);
+  if (before === undefined) env.vars.delete(UNDECIDED_VAR);
+  else env.vars.set(UNDECIDED_VAR, before);
   const s = statuses.every((x) => x === statuses[0]) ? statuses[0]! : null;
   return { status: s, exited: false };
 }
@@ -191,6 +205,7 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
       return last;
     }
     case 'andor': {
+      cx.lastTest = null;
       const l = run(n.left, env, cx);
       if (l.exited) return l;
       const runsRight = n.op === '&&' ? l.status : l.status === null ? null : !l.status;
@@ -199,6 +214,14 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
         return l;
       }
       if (runsRight === true) return run(n.right, env, cx);
+      // `[ -f X ] || make_x`: the right side runs under the test's answer, as an `if` branch would
+      const single = singleCommand(n.left);
+      const last = cx.lastTest as Guard | null;
+      if (single && last) {
+        const g: Guard = single.neg !== (n.op === '||') ? { ...last, negate: !last.negate } : last;
+        // the other path passes under the test's other answer: what follows `[ -d X ] || exit 0` runs only where X is a directory
+        return branch(env, [(e) => guarded(e, g, () => run(n.right, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => ({ status: l.status, exited: false }))], true);
+      }
       return branch(env, [(e) => run(n.right, e, cx), () => ({ status: l.status, exited: false })]);
     }
     case 'pipeline': {
@@ -266,21 +289,17 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
   }
 }
 
-const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride']);
+const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride', 'write', 'rename']);
 
-function guarded(cx: Ctx, g: Guard, f: () => Flow): Flow {
-  cx.guards.push(g);
-  try {
-    return f();
-  } finally {
-    cx.guards.pop();
-  }
+function guarded(env: Env, g: Guard, f: () => Flow): Flow {
+  env.guards = [...env.guards, g];
+  return f();
 }
 
 /** Actions emitted inside guarded branches carry their guards. */
-function withGuards(cx: Ctx, actions: Action[]): Action[] {
-  if (!cx.guards.length) return actions;
-  return actions.map((a) => (GUARDED.has(a.kind) ? ({ ...a, when: [...cx.guards] } as Action) : a));
+function withGuards(env: Env, actions: Action[]): Action[] {
+  if (!env.guards.length) return actions;
+  return actions.map((a) => (GUARDED.has(a.kind) ? ({ ...a, when: [...env.guards] } as Action) : a));
 }
 
 /** A condition that is one command (maybe negated with `!`): null when it is more than that. */
@@ -309,7 +328,7 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
   const last = cx.lastTest as Guard | null;
   if (single && last) {
     const g: Guard = single.neg ? { ...last, negate: !last.negate } : last;
-    return branch(env, [(e) => guarded(cx, g, () => run(body, e, cx)), (e) => guarded(cx, { ...g, negate: !g.negate }, () => runIf(n, i + 1, e, cx))]);
+    return branch(env, [(e) => guarded(e, g, () => run(body, e, cx)), (e) => guarded(e, { ...g, negate: !g.negate }, () => runIf(n, i + 1, e, cx))], true);
   }
   if (c.status === true) {
     for (const later of n.clauses.slice(i + 1)) if (hasCommands(later.body)) skipped(cx, later.body, 'an earlier condition is true');
@@ -411,7 +430,7 @@ function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string, silent = 
     if (silent && target !== null && target.startsWith('/') && !target.endsWith('/') && r.op !== '<>' && cm !== null) {
       const f: Extract<Action, { kind: 'file' }> = { kind: 'file', path: target, truncate: r.op !== '>>' };
       if (cm !== undefined) f.createMode = cm;
-      cx.out.push(...withGuards(cx, [f]));
+      cx.out.push(...withGuards(env, [f]));
       cx.createdFiles.add(target);
       continue;
     }
@@ -445,6 +464,22 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
     cx.out.push({ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` });
     return { status: null, exited: false };
   }
+  if ((name === 'cat' || name === 'echo') && !cx.funcs.has(name)) {
+    const w = writeOf(n, name, argv, env, cx);
+    if (w) {
+      if (typeof w !== 'string' && undecided(env)) cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes ${w.path} in a branch whose condition weld cannot decide at line ${n.line}` });
+      else if (typeof w === 'string') cx.out.push({ kind: 'opaque', text: n.text, reason: `${w} at line ${n.line}` });
+      else if (ACCOUNT_DB.has(w.path)) {
+        // base-passwd's preinst seeds them when absent; the linker's accounts step builds all four from its masters
+        if (env.guards.some((g) => g.path === w.path && g.negate && (g.test === '-e' || g.test === '-f'))) note(cx, `${w.path} seeded when absent: the accounts step writes it from base-passwd's masters`);
+        else cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes the account database ${w.path} at line ${n.line}` });
+      } else {
+        cx.out.push(...withGuards(env, [w]));
+        cx.createdFiles.add(w.path);
+      }
+      return { status: typeof w === 'string' || name === 'cat' ? null : true, exited: false };
+    }
+  }
   // `:` and `true` print nothing: their redirections only create files
   const redirsOk = checkRedirs(n.redirs, env, cx, n.text, (name === ':' || name === 'true') && !cx.funcs.has(name));
   const heredoc = n.redirs.find((r) => r.op === '<<' || r.op === '<<-')?.heredoc;
@@ -455,8 +490,120 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
   }
   const cmd: Cmd = { name, args: argv.slice(1).map(one), alts: argv.slice(1), text: n.text, line: n.line, heredoc, stdinRedirected: n.redirs.some((r) => r.op === '<') };
   const r = classifyCommand(cmd, env, cx);
-  if (redirsOk) cx.out.push(...withGuards(cx, r.actions));
+  if (redirsOk) cx.out.push(...withGuards(env, r.actions));
   return { status: r.status, exited: r.exit === true };
+}
+
+const OUTPUT_OPS = new Set(['>', '>>', '>|']);
+const ACCOUNT_DB = new Set(['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow']);
+
+/**
+ * `cat > F <<EOF`, `cat A >> F`, `cat /dev/null > F`, `echo … > F`: a file whose content the
+ * script fixes. Null when the command is not such a write (no output redirection to a
+ * file); a reason string when it is one weld cannot type.
+ */
+function writeOf(n: Extract<Node, { t: 'simple' }>, name: string, argv: Val[], env: Env, cx: Ctx): Extract<Action, { kind: 'write' }> | string | null {
+  const outs = n.redirs.filter((r) => (OUTPUT_OPS.has(r.op) || r.op === '&>' || r.op === '<>') && !QUIET_TARGETS.test(one(expandJoined(r.target, env, cx)) ?? r.target.raw));
+  if (outs.length !== 1) return null;
+  const r = outs[0]!;
+  if (!OUTPUT_OPS.has(r.op) || (r.fd !== null && r.fd !== 1)) return null;
+  const target = one(expandJoined(r.target, env, cx));
+  const path = target === null ? null : absPath(target, env);
+  if (path === null) return `${name} writes to "${r.target.raw}", a path weld cannot resolve`;
+  if (path.endsWith('/')) return `${name} writes to the directory path "${path}"`;
+  const cm = createMode(env);
+  if (cm === null) return `${name} writes ${path} under an unknown umask`;
+  const args = argv.slice(1).map(one);
+  if (args.some((a) => a === null)) return `${name} writes ${path} with content weld cannot resolve`;
+  const a = args as string[];
+  const parts: Extract<Action, { kind: 'write' }>['parts'] = [];
+  if (name === 'echo') {
+    // dash's echo expands backslash escapes and bash's does not: only plain text is the same in both
+    const noNl = a[0] === '-n';
+    const words = noNl ? a.slice(1) : a;
+    if (words[0] === '-e' || words[0] === '-E' || words.some((x) => x.includes('\\'))) return `echo writes ${path} with backslashes or -e, which dash and bash print differently`;
+    parts.push({ text: words.join(' ') + (noNl ? '' : '\n') });
+  } else {
+    const stdin = n.redirs.find((x) => x.op === '<' || x.op === '<<' || x.op === '<<-');
+    const files = a.length ? a : ['-'];
+    for (const f of files) {
+      if (f === '-') {
+        if (!stdin) return `cat writes ${path} from its standard input, which is the script's`;
+        if (stdin.op === '<') {
+          const from = one(expandJoined(stdin.target, env, cx));
+          const abs = from === null ? null : absPath(from, env);
+          if (abs === null) return `cat writes ${path} from "${stdin.target.raw}", a path weld cannot resolve`;
+          if (abs !== '/dev/null') parts.push({ file: abs });
+          continue;
+        }
+        const body = expandHeredoc(stdin.heredoc ?? '', /['"\\]/.test(stdin.target.raw), env, cx);
+        if (body === null) return `cat writes ${path} from a here-document whose expansions weld cannot resolve`;
+        parts.push({ text: body });
+        continue;
+      }
+      if (f.startsWith('-')) return `cat ${f} writes ${path} through an option weld does not model`;
+      const abs = absPath(f, env);
+      if (abs === null) return `cat writes ${path} from "${f}", a path weld cannot resolve`;
+      if (abs !== '/dev/null') parts.push({ file: abs });
+    }
+  }
+  // adjacent texts are one
+  const merged: typeof parts = [];
+  for (const p of parts) {
+    const last = merged[merged.length - 1];
+    if (last && 'text' in last && 'text' in p) last.text += p.text;
+    else merged.push({ ...p });
+  }
+  const w: Extract<Action, { kind: 'write' }> = { kind: 'write', path, append: r.op === '>>', parts: merged };
+  if (cm !== undefined) w.createMode = cm;
+  return w;
+}
+
+/**
+ * A here-document's text as the shell gives it (XCU 2.7.4): with a quoted delimiter
+ * as written; otherwise `\$`, `\``, `\\` and backslash-newline are unescaped and
+ * parameters expanded. Null when an expansion is unknown or a command substitution.
+ */
+function expandHeredoc(body: string, quoted: boolean, env: Env, cx: Ctx): string | null {
+  if (quoted) return body;
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === '\\') {
+      const nx = body[i + 1];
+      if (nx === '$' || nx === '`' || nx === '\\') {
+        out += nx;
+        i++;
+      } else if (nx === '\n') i++;
+      else out += c;
+      continue;
+    }
+    if (c === '`') return null;
+    if (c !== '$') {
+      out += c;
+      continue;
+    }
+    let end: number;
+    if (body[i + 1] === '{') {
+      end = body.indexOf('}', i);
+      if (end < 0 || body.slice(i + 2, end).includes('{')) return null;
+      end++;
+    } else if (body[i + 1] === '(') return null;
+    else {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*|[0-9#?$!@*-])/.exec(body.slice(i + 1));
+      if (!m) {
+        out += c;
+        continue;
+      }
+      end = i + 1 + m[1]!.length;
+    }
+    const w = parseWordText('"' + body.slice(i, end) + '"', 0);
+    const v = one(expandJoined(w, env, cx));
+    if (v === null) return null;
+    out += v;
+    i = end - 1;
+  }
+  return out;
 }
 
 function callFunction(name: string, body: Node, args: Val[], env: Env, cx: Ctx, n: Extract<Node, { t: 'simple' }>): Flow {
@@ -465,7 +612,7 @@ function callFunction(name: string, body: Node, args: Val[], env: Env, cx: Ctx, 
     return { status: null, exited: false };
   }
   cx.called.add(name);
-  const saved = { pos: env.pos, posUnknown: env.posUnknown };
+  const saved = { pos: env.pos, posUnknown: env.posUnknown, guards: env.guards };
   env.pos = args;
   env.posUnknown = false;
   cx.callDepth++;
@@ -476,5 +623,7 @@ function callFunction(name: string, body: Node, args: Val[], env: Env, cx: Ctx, 
   cx.callDepth--;
   env.pos = saved.pos;
   env.posUnknown = saved.posUnknown;
+  // a test the function returned early on holds only inside it
+  env.guards = saved.guards;
   return { status: f.status, exited: f.exited && !returned };
 }

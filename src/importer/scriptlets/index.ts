@@ -11,9 +11,11 @@ import type { Ctx } from './values.js';
 import { initialEnv, phaseContext } from './context.js';
 import { classifyLua } from './lua.js';
 import { classifyTriggers } from './triggers.js';
+import type { DebconfSet } from './debconf.js';
 
 export { parseSysusers } from './sysusers.js';
 export { parseTmpfiles } from './tmpfiles.js';
+export { debconfDefaults } from './debconf.js';
 export { classifyTriggers } from './triggers.js';
 export { tally, formatTally, ACTION_KINDS, type Tally, type ClassifiedScriptlet, type OpaqueItem, type ActionKind } from './tally.js';
 
@@ -24,6 +26,8 @@ export interface ScriptletInput {
   /** rpm's interpreter (/bin/sh, <lua>, /sbin/ldconfig); deb: '' to read the #! line */
   interpreter: string;
   body: string;
+  /** deb: the package's debconf answers on a fresh install (debconf.ts); absent, `db_get` gives an unknown RET */
+  debconf?: Record<string, string>;
 }
 
 const SHELLS = /^(\/usr)?\/bin\/(sh|bash|dash)$|^(sh|bash|dash)$/;
@@ -44,20 +48,33 @@ function classify(s: ScriptletInput): Action[] {
   if (!interp) interp = '/bin/sh';
   const prog = interp.split(/\s+/)[0]!;
   const tool = prog.slice(prog.lastIndexOf('/') + 1);
-  if (interp === '<lua>') return classifyLua(body, (cmd) => classifyShellText(s.format, s.phase, cmd));
+  if (interp === '<lua>') return classifyLua(body, (cmd) => classifyShellText(s.format, s.phase, cmd, s.debconf));
   if (tool === 'ldconfig') return [{ kind: 'ldconfig' }];
   if (!SHELLS.test(prog)) {
     if (!body.trim()) {
       // rpm's `%post -p <program>` with no body runs the program with no arguments
-      return classifyShellText(s.format, s.phase, `'${prog.replace(/'/g, "'\\''")}'`);
+      return classifyShellText(s.format, s.phase, `'${prog.replace(/'/g, "'\\''")}'`, s.debconf);
     }
     return [{ kind: 'opaque', text: body, reason: `interpreter "${interp}" is not classified` }];
   }
   if (!body.trim()) return [];
-  return classifyShellText(s.format, s.phase, body);
+  return classifyShellText(s.format, s.phase, body, s.debconf);
 }
 
-function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): Action[] {
+/**
+ * The db_set steps a deb's `config` script may run on a fresh install (walked as
+ * `config configure`, without running it); null when the script cannot be read.
+ */
+export function debconfSetsOf(config: string): DebconfSet[] | null {
+  // a Perl (or other) config script sets answers weld does not read (postfix's uses Debconf::Client)
+  const shebang = /^#!\s*(\S+)/.exec(config);
+  if (shebang && !SHELLS.test(shebang[1]!)) return null;
+  const sets: DebconfSet[] = [];
+  const out = classifyShellText('deb', 'config', config, undefined, sets);
+  return out.length === 1 && out[0]!.kind === 'opaque' && out[0]!.text === config ? null : sets;
+}
+
+function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string, debconf?: Record<string, string>, debconfSets?: DebconfSet[]): Action[] {
   let tree;
   try {
     tree = parseShell(body);
@@ -77,11 +94,12 @@ function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string): 
     format,
     createdDirs: new Set(),
     createdFiles: new Set(),
-    guards: [],
     lastTest: null,
     returned: new Set(),
     messageFuncs: new Set(),
+    debconf: debconf ? new Map(Object.entries(debconf)) : null,
   };
+  if (debconfSets) cx.debconfSets = debconfSets;
   run(tree, initialEnv(pc), cx);
   for (const name of cx.funcs.keys()) if (!cx.called.has(name)) cx.out.push({ kind: 'noop', what: `function ${name} is never called` });
   return cx.out;
@@ -92,6 +110,11 @@ function dedupe(actions: Action[]): Action[] {
   const seen = new Set<string>();
   const out: Action[] = [];
   for (const a of actions) {
+    // each write is one step of the file's content, even when it repeats one before it (two equal `echo … >> F` lines)
+    if (a.kind === 'write') {
+      out.push(a);
+      continue;
+    }
     const key = JSON.stringify(a);
     if (seen.has(key)) continue;
     seen.add(key);

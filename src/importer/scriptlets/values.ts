@@ -17,6 +17,8 @@ export interface Env {
   pos: Val[];
   /** set when $@ is unknown (rpm triggers, `set --` with unknowns) */
   posUnknown: boolean;
+  /** file tests of the unknown `if` branches this path is in (or that it passed by returning early from the other side): the `when` of file actions */
+  guards: Guard[];
 }
 
 export interface Ctx {
@@ -33,13 +35,15 @@ export interface Ctx {
   createdDirs: Set<string>;
   /** regular files this script created (`: > f`, touch, cp): chown/chmod on them is a file action */
   createdFiles: Set<string>;
-  /** file tests of the unknown `if` branches being walked: they become the `when` of file actions */
-  guards: Guard[];
   /** the file test the last `[`/test command could not decide, if it was one */
   lastTest: Guard | null;
   /** call depths at which a `return` (not an `exit`) ended the flow */
   returned: Set<number>;
   /** functions of sourced libraries known to only print */
   messageFuncs: Set<string>;
+  /** the package's debconf answers on a fresh install (null: unknown) */
+  debconf: Map<string, string> | null;
+  /** the db_set steps walked, when the caller collects them (the config script: debconf.ts) */
+  debconfSets?: { question: string | null; when: Guard[] }[];
 }
 

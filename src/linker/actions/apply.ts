@@ -6,7 +6,7 @@ import { applyAccounts, type AccountStep, type Accounts } from './users.js';
 import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
-import { applyFileOps, guardsFrom, type FileOpsResult } from './files.js';
+import { applyFileOps, guardsFrom, FILE_OP_KINDS, type FileOp, type FileOpsResult } from './files.js';
 import { applyStatOverrides, type StatOverrideResult } from './statoverride.js';
 import { modeOf } from '../tree.js';
 import { applyFirstboot, type FirstbootResult } from './firstboot.js';
@@ -31,7 +31,7 @@ export interface ActionsReport {
   /** update-rc.d's /etc/rcN.d links */
   sysvinit?: import('./sysvinit.js').RcLinksResult;
   directories: number;
-  /** scriptlets' ln -s, cp, `: > f`, rmdir */
+  /** scriptlets' ln -s, cp, `: > f`, `cat > f <<EOF`, mv, rmdir */
   files: FileOpsResult;
   /** owners and modes from dpkg-statoverride, chown, chgrp and chmod of paths the scripts did not make */
   statoverrides: StatOverrideResult;
@@ -119,9 +119,7 @@ export async function applyActions(
     }
   }
   // 2b. files the scripts make: ln -s, cp, `: > f` with chown/chmod, rmdir, rm -f
-  const fileOps = all.filter((x): x is { pkg: string; phase: string; a: Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }> } =>
-    ['symlink', 'copy', 'file', 'rmdir', 'remove'].includes(x.a.kind),
-  );
+  const fileOps = all.filter((x): x is { pkg: string; phase: string; a: FileOp } => (FILE_OP_KINDS as readonly string[]).includes(x.a.kind));
   const isId = (s: string) => /^\d+$/.test(s);
   const partial = new Set(all.filter((x) => x.a.kind === 'opaque').map((x) => `${x.pkg}\0${x.phase}`));
   report.files = applyFileOps(
@@ -131,6 +129,7 @@ export async function applyActions(
     { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) },
     partial,
     taken,
+    read,
   );
   // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
   report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);

@@ -1,9 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { Action } from '../../model.js';
+import type { SedSubst } from '../../model.js';
+import { readSedScript } from '../../importer/scriptlets/sed.js';
 import { LinkTree, modeOf } from '../tree.js';
-import { applyFileOps, guardsFrom } from './files.js';
-
-type Op = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
+import { applyFileOps, applySedSubsts, guardsFrom, type FileOp as Op } from './files.js';
 
 function tree(): LinkTree {
   const t = new LinkTree(1000);
@@ -14,8 +14,14 @@ function tree(): LinkTree {
   t.symlink('/etc/existing', 'old', 'pkg');
   return t;
 }
-const run = (t: LinkTree, ops: Op[], partial = new Set<string>()) =>
-  applyFileOps(t, ops.map((a) => ({ pkg: 'p', phase: 'postinst', a })), (p) => p, { user: (n) => n === 'root', group: (n) => n === 'root' || n === 'utmp' }, partial);
+/** what treeReader gives: a node's bytes (the test tree's objects are all 'aa…', three bytes "abc") */
+const reader = (t: LinkTree) => (p: string) => {
+  const n = t.get(p);
+  return n?.type !== 'file' ? undefined : (n.data ?? (n.object ? Buffer.from('abc') : new Uint8Array(0)));
+};
+const run = (t: LinkTree, ops: Op[], partial = new Set<string>(), taken?: Parameters<typeof applyFileOps>[5]) =>
+  applyFileOps(t, ops.map((a) => ({ pkg: 'p', phase: 'postinst', a })), (p) => p, { user: (n) => n === 'root', group: (n) => n === 'root' || n === 'utmp' }, partial, taken, reader(t));
+const text = (t: LinkTree, p: string) => Buffer.from(reader(t)(p) ?? []).toString();
 
 describe('applyFileOps', () => {
   it('migrates a directory to a link, as base-files does with /var/run', () => {
@@ -85,6 +91,97 @@ describe('applyFileOps', () => {
     const r = run(t, [{ kind: 'symlink', path: '/etc/new', target: 'x', force: true }], new Set(['p\0postinst']));
     expect(r.applied).toBe(0);
     expect(t.get('/etc/new')).toBeUndefined();
+  });
+});
+
+describe('applyFileOps: writes, renames and edited copies', () => {
+  it('writes a new file 0644 (umask 022) or under the umask the script set, appends to what is there, and keeps an existing file\'s mode and owner', () => {
+    const t = tree();
+    const r = run(t, [
+      { kind: 'write', path: '/etc/hosts', append: false, parts: [{ text: '127.0.0.1\tlocalhost\n' }] },
+      { kind: 'write', path: '/etc/hosts', append: true, parts: [{ text: '::1\tlocalhost\n' }] },
+      { kind: 'write', path: '/etc/secret', append: false, parts: [], createMode: 0o600 },
+      { kind: 'write', path: '/usr/share/x/dot.bashrc', append: true, parts: [{ text: 'more\n' }, { file: '/usr/share/x/link' }] },
+    ]);
+    expect(r).toMatchObject({ applied: 4, skipped: [] });
+    expect(t.get('/etc/hosts')).toMatchObject({ type: 'file', mode: modeOf('file', 0o644), user: 'root', group: 'root', size: 34 });
+    expect(text(t, '/etc/hosts')).toBe('127.0.0.1\tlocalhost\n::1\tlocalhost\n');
+    expect(t.get('/etc/secret')).toMatchObject({ mode: modeOf('file', 0o600), size: 0 });
+    // `>>` onto a shipped file: its bytes, then the new ones, mode and owner unchanged
+    expect(text(t, '/usr/share/x/dot.bashrc')).toBe('abcmore\nabc');
+    expect(t.get('/usr/share/x/dot.bashrc')).toMatchObject({ mode: modeOf('file', 0o640), user: 'u', group: 'g', size: 11 });
+    expect(t.get('/usr/share/x/dot.bashrc')!.object).toBeUndefined();
+  });
+
+  it('answers the guard from the shipped tree, and skips what cat would fail at', () => {
+    const t = tree();
+    const taken = guardsFrom(t);
+    const r = run(
+      t,
+      [
+        { kind: 'write', path: '/full/f', append: false, parts: [{ text: 'new\n' }], when: [{ test: '-e', path: '/full/f', negate: true }] },
+        { kind: 'write', path: '/etc/a', append: false, parts: [{ file: '/usr/share/x/missing' }] },
+        { kind: 'write', path: '/full', append: false, parts: [{ text: 'x' }] },
+        { kind: 'write', path: '/nowhere/a', append: false, parts: [{ text: 'x' }] },
+      ],
+      new Set(),
+      taken,
+    );
+    expect(text(t, '/full/f')).toBe('x');
+    expect(r.notTaken).toBe(1);
+    expect(r.skipped.map((s) => s.reason)).toEqual(['/usr/share/x/missing is missing or not a readable regular file (cat would fail)', 'a dir is there', 'its parent /nowhere is missing']);
+    expect(t.get('/etc/a')).toBeUndefined();
+  });
+
+  it('renames what the script made over what is there (X.dpkg-new, then mv -f over X), never onto a directory', () => {
+    const t = tree();
+    const r = run(t, [
+      { kind: 'symlink', path: '/etc/localtime.dpkg-new', target: '/usr/share/zoneinfo/Etc/UTC', force: true },
+      { kind: 'rename', from: '/etc/localtime.dpkg-new', to: '/etc/existing' },
+      { kind: 'rename', from: '/etc/none', to: '/etc/b' },
+      { kind: 'rename', from: '/full/f', to: '/usr' },
+    ]);
+    expect(t.get('/etc/localtime.dpkg-new')).toBeUndefined();
+    expect(t.get('/etc/existing')).toMatchObject({ type: 'symlink', target: '/usr/share/zoneinfo/Etc/UTC', path: '/etc/existing' });
+    expect(r.skipped.map((s) => s.reason)).toEqual(['/etc/none is missing (mv would fail)', 'a directory is there (mv would move into it)']);
+  });
+
+  it("copies a template with the script's substitutions, keeping its mode and owner as ucf's cp -p does", () => {
+    const t = tree();
+    t.writeFile('/usr/share/x/sshd_config', '#PermitRootLogin prohibit-password\n#Port 22\n', 'pkg', 0o644);
+    run(t, [{ kind: 'copy', from: '/usr/share/x/sshd_config', to: '/etc/sshd_config', preserve: true, noClobber: true, edits: [{ re: '^#*PermitRootLogin [^\\n]*', global: false, repl: ['PermitRootLogin yes'] }] }]);
+    expect(text(t, '/etc/sshd_config')).toBe('PermitRootLogin yes\n#Port 22\n');
+    expect(t.get('/etc/sshd_config')).toMatchObject({ mode: modeOf('file', 0o644), size: 29 });
+  });
+});
+
+describe('applySedSubsts against GNU sed', () => {
+  const input = '#PermitRootLogin prohibit-password\n#PasswordAuthentication yes\ncleanup   unix  -       -       y\nflush unix - x\naaa bab\n\xe9t\xe9 \\& $HOME\nno newline at the end';
+  const cases: [string, string[]][] = [
+    ['s/^#*PermitRootLogin .*/PermitRootLogin yes/', []],
+    ['s/^#PasswordAuthentication .*/PasswordAuthentication no/', []],
+    ['s/^\\(cleanup[[:space:]]*unix[[:space:]]*\\)-/\\1n/', []],
+    ['s/a/<&>/g', []],
+    ['s/b$/[\\&\\n]/', []],
+    ['s|[^a-z ]|_|g', []],
+    ['s/^\\(f[a-z]*\\) \\([a-z]*\\)/\\2 \\1/', []],
+    ['s/x*/-/g', []],
+    ['s/^\\(.*\\)$/[\\1]/', []],
+    ['s/a\\{2\\}/X/', ['-E']],
+    ['s/(a+) (b)/\\2\\1/', ['-E']],
+    ['s/[.]$/!/;s/ /  /g', []],
+  ];
+  it.each(cases)('%s gives what sed gives (or is refused)', (script, opts) => {
+    const ere = opts.includes('-E');
+    const sc = readSedScript(script, ere);
+    if (typeof sc === 'string' || typeof sc.substs === 'string') {
+      // refused scripts are the ones with a construct weld does not translate
+      expect(script).toMatch(/\\\{/);
+      return;
+    }
+    const want = execFileSync('sed', [...opts, '-e', script], { input: Buffer.from(input, 'latin1'), env: { LC_ALL: 'C' } });
+    const got = applySedSubsts(Buffer.from(input, 'latin1'), sc.substs as SedSubst[]);
+    expect(Buffer.from(got).toString('latin1')).toBe(want.toString('latin1'));
   });
 });
 

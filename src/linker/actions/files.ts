@@ -1,7 +1,46 @@
-import type { Action, Guard } from '../../model.js';
+import type { Action, Guard, SedSubst } from '../../model.js';
 import { modeOf, realpath, type LinkNode, type LinkTree } from '../tree.js';
 
-type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'rmdir' | 'remove' }>;
+export type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'write' | 'rename' | 'rmdir' | 'remove' }>;
+export const FILE_OP_KINDS: readonly FileOp['kind'][] = ['symlink', 'copy', 'file', 'write', 'rename', 'rmdir', 'remove'];
+
+/**
+ * sed's `s` commands, applied line by line in script order (the classifier took only
+ * expressions whose JavaScript form matches exactly what sed's does). Bytes are read as
+ * latin1, one character each, as sed does in the C locale; a last line without a newline keeps none.
+ */
+/** one `s` on one line; with g, like GNU sed, an empty match right where the previous match ended is not taken */
+function substitute(line: string, re: RegExp, global: boolean, repl: readonly (string | number)[]): string {
+  let out = '';
+  let pos = 0;
+  let lastEnd = -1;
+  re.lastIndex = 0;
+  for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+    const empty = m[0] === '';
+    if (empty && m.index === lastEnd) {
+      if (++re.lastIndex > line.length) break;
+      continue;
+    }
+    const groups = m;
+    out += line.slice(pos, m.index) + repl.map((p) => (typeof p === 'number' ? (groups[p] ?? '') : p)).join('');
+    pos = lastEnd = m.index + m[0].length;
+    if (!global) break;
+    if (empty && ++re.lastIndex > line.length) break;
+  }
+  return out + line.slice(pos);
+}
+
+export function applySedSubsts(data: Uint8Array, substs: readonly SedSubst[]): Uint8Array {
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+  if (!text || !substs.length) return data;
+  const endsNl = text.endsWith('\n');
+  const res = substs.map((x) => ({ re: new RegExp(x.re, 'g'), global: x.global, repl: x.repl }));
+  const lines = (endsNl ? text.slice(0, -1) : text).split('\n').map((line) => {
+    for (const x of res) line = substitute(line, x.re, x.global, x.repl);
+    return line;
+  });
+  return Buffer.from(lines.join('\n') + (endsNl ? '\n' : ''), 'latin1');
+}
 
 export interface FileOpsResult {
   applied: number;
@@ -100,11 +139,13 @@ export function applyFileOps(
   /** `package\0phase` of scriptlets with steps weld could not model */
   partial: Set<string>,
   taken: (when: readonly Guard[] | undefined) => boolean = () => true,
+  /** the content of a regular file in the tree as it is now */
+  read: (p: string) => Uint8Array | undefined = () => undefined,
 ): FileOpsResult {
   const res: FileOpsResult = { applied: 0, notTaken: 0, unchanged: [], skipped: [] };
   const order = ops.map((o, i) => ({ ...o, i })).sort((x, y) => (x.pkg < y.pkg ? -1 : x.pkg > y.pkg ? 1 : (PHASE_RANK[x.phase] ?? 9) - (PHASE_RANK[y.phase] ?? 9) || x.i - y.i));
   for (const { pkg, phase, a } of order) {
-    const path = resolve(a.kind === 'copy' ? a.to : a.path);
+    const path = resolve(a.kind === 'copy' || a.kind === 'rename' ? a.to : a.path);
     const skip = (reason: string) => void res.skipped.push({ package: pkg, phase, kind: a.kind, path, reason });
     const keep = () => void res.unchanged.push({ package: pkg, kind: a.kind, path });
     const origin = `action:${a.kind}`;
@@ -123,6 +164,31 @@ export function applyFileOps(
       // what rm -f would find: nothing (a fresh image has no leftovers of older versions), or a packaged file
       if (!cur) keep();
       else skip(`rm would remove the ${cur.type} ${cur.origin} ships, which weld does not model`);
+      continue;
+    }
+    if (a.kind === 'rename') {
+      // mv FROM TO: the script made FROM (X.dpkg-new, then mv X.dpkg-new X); rename(2) replaces a file or link at TO
+      const from = resolve(a.from);
+      const src = tree.get(from);
+      if (!src) {
+        skip(`${a.from} is missing (mv would fail)`);
+        continue;
+      }
+      if (cur?.type === 'dir') {
+        skip('a directory is there (mv would move into it)');
+        continue;
+      }
+      if (src.type === 'dir') {
+        skip(`${a.from} is a directory, which weld does not move`);
+        continue;
+      }
+      if (parent?.type !== 'dir') {
+        skip(`its parent ${parentOf(path)} is ${parent ? `a ${parent.type}` : 'missing'}`);
+        continue;
+      }
+      tree.delete(from);
+      tree.set({ ...src, path });
+      res.applied++;
       continue;
     }
     if (a.kind !== 'rmdir' && parent?.type !== 'dir') {
@@ -164,8 +230,58 @@ export function applyFileOps(
           size: from.size,
           origin,
         };
-        if (from.object) n.object = from.object;
-        if (from.data) n.data = from.data;
+        if (a.edits?.length) {
+          const data = read(resolve(a.from));
+          if (!data) {
+            skip(`the content of ${a.from} cannot be read`);
+            continue;
+          }
+          n.data = applySedSubsts(data, a.edits);
+          n.size = n.data.length;
+        } else {
+          if (from.object) n.object = from.object;
+          if (from.data) n.data = from.data;
+        }
+        tree.set(n);
+        break;
+      }
+      case 'write': {
+        if (cur && cur.type !== 'file') {
+          skip(`a ${cur.type} is there`);
+          continue;
+        }
+        const chunks: Uint8Array[] = [];
+        if (a.append && cur) {
+          const old = read(path);
+          if (!old) {
+            skip(`the content of ${path} cannot be read`);
+            continue;
+          }
+          chunks.push(old);
+        }
+        let missing: string | null = null;
+        for (const part of a.parts) {
+          if ('text' in part) chunks.push(Buffer.from(part.text, 'utf8'));
+          else {
+            const f = follow((p) => tree.get(p), resolve(part.file));
+            const data = f?.type === 'file' ? read(f.path) : undefined;
+            if (!data) {
+              missing = part.file;
+              break;
+            }
+            chunks.push(data);
+          }
+        }
+        if (missing !== null) {
+          skip(`${missing} is missing or not a readable regular file (cat would fail)`);
+          continue;
+        }
+        const data = Buffer.concat(chunks);
+        // `>` and `>>` keep an existing file's mode and owner; a new one gets 0666 less the umask
+        const n: LinkNode = cur
+          ? { ...cur, data, size: data.length, origin }
+          : { path, type: 'file', mode: modeOf('file', a.createMode ?? 0o666 & ~UMASK), uid: 0, gid: 0, user: 'root', group: 'root', mtime: tree.mtime, size: data.length, data, origin };
+        delete n.object;
         tree.set(n);
         break;
       }
