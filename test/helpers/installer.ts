@@ -57,6 +57,8 @@ export const IGNORED: { path: string; why: string }[] = [
   { path: '/etc/ssh/ssh_host_*_key.pub', why: "first-boot state: the SSH server's host keys (ssh-keygen -A)" },
   { path: '/etc/ssl/private/ssl-cert-snakeoil.key', why: "first-boot state: ssl-cert's snakeoil key (make-ssl-cert)" },
   { path: '/etc/ssl/certs/ssl-cert-snakeoil.pem', why: "first-boot state: ssl-cert's snakeoil certificate (make-ssl-cert)" },
+  { path: '/etc/aliases.db', why: "first-boot state: the mail aliases database, whose Berkeley DB bytes differ between two runs (newaliases, run by weld-newaliases.service)" },
+  { path: '/var/lib/mysql', why: "first-boot state: MariaDB's data directory, whose system tables hold the server's accounts (mysql_install_db, run by weld-mariadb-install-db.service)" },
   { path: '/etc/os-release', why: "os-release: the variant's own" },
   { path: '/etc/hostname', why: 'hostname: copied from the machine the installer ran on' },
   { path: '/etc/fstab', why: 'fstab: the installer writes a placeholder' },

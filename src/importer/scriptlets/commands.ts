@@ -10,6 +10,7 @@ import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
 import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
+import { classifySystem } from './system.js';
 
 export interface Cmd {
   /** as written: may be a path such as /sbin/ldconfig */
@@ -425,7 +426,8 @@ function mkdirCmd(c: Cmd, cx: Ctx): Result {
 }
 
 function parseOctal(s: string | undefined): number | undefined {
-  return s !== undefined && /^[0-7]{1,4}$/.test(s) ? parseInt(s, 8) : undefined;
+  // chmod(1) and dpkg-statoverride take a leading 0 before the four digits (02555, 04755)
+  return s !== undefined && /^0?[0-7]{1,4}$/.test(s) ? parseInt(s, 8) : undefined;
 }
 
 /** install -d only: copying files is not something an action models */
@@ -1037,6 +1039,8 @@ function shellCmd(c: Cmd, op: 'add' | 'remove'): Result {
 
 export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const name = base(c.name);
+  const sys = classifySystem(c, env, cx);
+  if (sys) return sys;
   const h = TABLE[name];
   if (h) return h(c, env, cx);
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);

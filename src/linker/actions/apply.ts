@@ -39,6 +39,8 @@ export interface ActionsReport {
   timezone?: string;
   /** host keys, snakeoil certificates, machine ids: made at first boot, never in the image */
   firstboot?: FirstbootResult;
+  /** setcap, dpkg-divert and postconf -e (./system.ts) */
+  system?: import('./system.js').SystemResult;
   /** caches the image's own tools made, in a sandboxed view (src/linker/generators) */
   generators?: import('../generators/generate.js').GeneratorResult[];
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
@@ -128,6 +130,12 @@ export async function applyActions(
   );
   // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
   report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
+  // 2d. file capabilities (setcap), diversions (dpkg-divert), postfix's postconf -e
+  const { applyCaps, applyDiversions, applyPostconf } = await import('./system.js');
+  report.system = { caps: [], diversions: [], renamed: [], postconf: [], skipped: [] };
+  applyDiversions(tree, of('divert'), resolve, report.system);
+  applyCaps(tree, of('caps'), resolve, report.system);
+  applyPostconf(tree, of('postconf'), resolve, text, report.system);
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
@@ -193,11 +201,12 @@ export async function applyActions(
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
   }
-  if (variant.strict && (report.opaque.length || report.files.skipped.length || report.statoverrides.skipped.length)) {
+  if (variant.strict && (report.opaque.length || report.files.skipped.length || report.statoverrides.skipped.length || report.system.skipped.length)) {
     const why = [
       ...report.opaque.map((o) => `${o.package} ${o.phase} (${o.reason})`),
       ...report.files.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`),
       ...report.statoverrides.skipped.map((f) => `${f.package} ${f.phase} statoverride ${f.path} (${f.reason})`),
+      ...report.system.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`),
     ];
     throw new WeldError(
       'conflict',
