@@ -22,6 +22,13 @@ describe('system tools in scriptlets', () => {
     ['postconf -e "smtpd_relay_restrictions=permit_mynetworks permit_sasl_authenticated defer_unauth_destination"', [{ kind: 'postconf', dir: '/etc/postfix', settings: [['smtpd_relay_restrictions', 'permit_mynetworks permit_sasl_authenticated defer_unauth_destination']] }]],
     ['postconf -c /etc/postfix-out -e\treadme_directory=/usr/share/doc/postfix html_directory=/usr/share/doc/postfix/html', [{ kind: 'postconf', dir: '/etc/postfix-out', settings: [['readme_directory', '/usr/share/doc/postfix'], ['html_directory', '/usr/share/doc/postfix/html']] }]],
     ['postconf -hx default_transport', []],
+    ['DEB_MAINT_PARAMS="$*" run-parts --report --exit-on-error --arg=6.1.0-57-amd64 --arg=/boot/vmlinuz-6.1.0-57-amd64 /etc/kernel/postinst.d', [{ kind: 'cache', tool: 'run-parts', args: ['/etc/kernel/postinst.d', '6.1.0-57-amd64'] }]],
+    ['linux-update-symlinks install 6.1.0-57-amd64 /boot/vmlinuz-6.1.0-57-amd64', [
+      { kind: 'symlink', path: '/vmlinuz', target: 'boot/vmlinuz-6.1.0-57-amd64', force: true },
+      { kind: 'symlink', path: '/vmlinuz.old', target: 'boot/vmlinuz-6.1.0-57-amd64', force: true },
+      { kind: 'symlink', path: '/initrd.img', target: 'boot/initrd.img-6.1.0-57-amd64', force: true },
+      { kind: 'symlink', path: '/initrd.img.old', target: 'boot/initrd.img-6.1.0-57-amd64', force: true },
+    ]],
     ['newaliases', [{ kind: 'firstboot', what: 'mail-aliases', tool: 'newaliases', paths: ['/etc/aliases.db'] }]],
     ['runnewaliases', [{ kind: 'firstboot', what: 'mail-aliases', tool: 'runnewaliases', paths: ['/etc/aliases.db'] }]],
     ['postalias hash:/etc/aliases', [{ kind: 'firstboot', what: 'mail-aliases', tool: 'postalias', paths: ['/etc/aliases.db'] }]],

@@ -140,6 +140,45 @@ function depmod(c: Cmd): Result | null {
   return acts([{ kind: 'generate', generator: 'depmod', tool: 'depmod', args: [...args, version], inputs: [dir, '/etc/depmod.d', '/lib/depmod.d'], outputs: DEPMOD_OUTPUTS.map((f) => `${dir}/${f}`) }]);
 }
 
+/**
+ * linux-base's linux-update-symlinks(8) `install|upgrade VERSION IMAGE`: with
+ * /etc/kernel-img.conf's defaults (do_symlinks yes, link_in_boot no, which no
+ * package changes) it points /vmlinuz and /initrd.img, and with no older
+ * kernel their .old twins, at the new kernel, relative to /.
+ */
+function updateSymlinks(c: Cmd, cx: Ctx): Result {
+  if (REMOVAL.test(cx.phase)) return noop('linux-update-symlinks on package removal');
+  // `$change` is install or upgrade (the postinst's .fresh-install test): the same links on a fresh image
+  const verbs = c.alts[0];
+  const a = verbs && verbs.length && verbs.every((v) => v === 'install' || v === 'upgrade') ? exact({ ...c, args: ['install', ...c.args.slice(1)] }) : exact(c);
+  if (!a) return unresolved(c);
+  const [verb, version, image] = a;
+  if (a.length !== 3 || (verb !== 'install' && verb !== 'upgrade') || !image!.startsWith('/boot/') || !image!.endsWith(`-${version}`)) return opaque(c, 'linux-update-symlinks other than install|upgrade VERSION /boot/IMAGE-VERSION');
+  const file = image!.slice('/boot/'.length);
+  const name = file.slice(0, -(version!.length + 1));
+  const out: Action[] = [];
+  for (const [link, target] of [[name, `boot/${file}`], ['initrd.img', `boot/initrd.img-${version}`]] as const) {
+    out.push({ kind: 'symlink', path: `/${link}`, target, force: true }, { kind: 'symlink', path: `/${link}.old`, target, force: true });
+  }
+  return acts(out);
+}
+
+/**
+ * `run-parts … /etc/kernel/postinst.d` (and preinst.d): the hooks other
+ * packages put there for a new kernel (initramfs-tools' update-initramfs,
+ * dkms, a boot loader) are not maintainer scripts weld walks; like
+ * update-initramfs they are a cache step the linker lists as deferred.
+ */
+function runParts(c: Cmd, cx: Ctx): Result | null {
+  const a = c.args;
+  const dir = a[a.length - 1];
+  const m = dir ? /^\/etc\/kernel\/(preinst|postinst|prerm|postrm)\.d$/.exec(dir) : null;
+  if (!m) return null;
+  if (REMOVAL.test(cx.phase) || m[1] === 'prerm' || m[1] === 'postrm') return noop(`run-parts ${dir} (kernel removal hooks)`);
+  const version = a.find((x) => x?.startsWith('--arg='))?.slice('--arg='.length);
+  return acts([{ kind: 'cache', tool: 'run-parts', args: [dir!, ...(version ? [version] : [])] }]);
+}
+
 // ---------------------------------------------------------------- MariaDB
 
 /** mysql-common's configure-symlinks: `install VARIANT CNF` is update-alternatives --install /etc/mysql/my.cnf my.cnf CNF 200 */
@@ -227,6 +266,10 @@ const TABLE: Record<string, Handler> = {
   getcap: () => noop('getcap (query)'),
   'dpkg-divert': (c, _e, cx) => dpkgDivert(c, cx),
   depmod: (c) => depmod(c),
+  'linux-update-symlinks': (c, _e, cx) => updateSymlinks(c, cx),
+  'run-parts': (c, _e, cx) => runParts(c, cx),
+  // linux-base's check before a running kernel's package goes away
+  'linux-check-removal': () => noop('linux-check-removal (removal)'),
   'configure-symlinks': (c, _e, cx) => configureSymlinks(c, cx),
   mysql_install_db: (c, _e, cx) => installDb(c, cx),
   'mariadb-install-db': (c, _e, cx) => installDb(c, cx),
