@@ -22,6 +22,8 @@ describe('system tools in scriptlets', () => {
     ['postconf -e "smtpd_relay_restrictions=permit_mynetworks permit_sasl_authenticated defer_unauth_destination"', [{ kind: 'postconf', dir: '/etc/postfix', settings: [['smtpd_relay_restrictions', 'permit_mynetworks permit_sasl_authenticated defer_unauth_destination']] }]],
     ['postconf -c /etc/postfix-out -e\treadme_directory=/usr/share/doc/postfix html_directory=/usr/share/doc/postfix/html', [{ kind: 'postconf', dir: '/etc/postfix-out', settings: [['readme_directory', '/usr/share/doc/postfix'], ['html_directory', '/usr/share/doc/postfix/html']] }]],
     ['postconf -hx default_transport', []],
+    ['if ypwhich >/dev/null 2>&1 && /usr/bin/ypcat mail.aliases >/dev/null 2>&1; then :; fi', []],
+    ['pgrep -x -u mysql mariadbd > /dev/null; LC_ALL=C df --portability /var/lib/mysql/.', []],
     ['DEB_MAINT_PARAMS="$*" run-parts --report --exit-on-error --arg=6.1.0-57-amd64 --arg=/boot/vmlinuz-6.1.0-57-amd64 /etc/kernel/postinst.d', [{ kind: 'cache', tool: 'run-parts', args: ['/etc/kernel/postinst.d', '6.1.0-57-amd64'] }]],
     ['linux-update-symlinks install 6.1.0-57-amd64 /boot/vmlinuz-6.1.0-57-amd64', [
       { kind: 'symlink', path: '/vmlinuz', target: 'boot/vmlinuz-6.1.0-57-amd64', force: true },

@@ -285,6 +285,15 @@ const TABLE: Record<string, Handler> = {
   // ext2 file attributes (postfix's +S on its queue): erofs, tar and OCI layers carry none
   chattr: () => noop('chattr (file attributes are not part of an image)'),
   lsattr: () => noop('lsattr (query)'),
+  // queries of the running system: their answers are not part of an image
+  ypwhich: () => noop('ypwhich (NIS query, runtime)'),
+  ypcat: () => noop('ypcat (NIS query, runtime)'),
+  pgrep: () => noop('pgrep (process query, runtime)'),
+  pidof: () => noop('pidof (process query, runtime)'),
+  df: () => noop('df (file system query)'),
+  // suidmanager's /etc/suid.conf, which no package of a current release ships
+  suidunregister: () => noop('suidunregister (suidmanager, obsolete)'),
+  suidregister: () => noop('suidregister (suidmanager, obsolete)'),
   postconf: (c) => postconf(c),
   newaliases: (c, _e, cx) => newaliases(c, cx),
   postalias: (c, _e, cx) => newaliases(c, cx),
