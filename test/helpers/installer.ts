@@ -365,9 +365,20 @@ export interface Outcome {
   typed: { steps: number; opaque: number; noop: number; percent: number; nontrivialPercent: number };
   /** Essential packages outside the closure the installer needed to run, whose files are left out */
   helpers: string[];
+  /** dpkg's diversions, as the installer's /var/lib/dpkg/diversions has them and as weld's report gives them: `PATH → DIVERT (PACKAGE)` */
+  diversions: { installer: string[]; weld: string[] };
   key: string;
   cold: boolean;
   ms: number;
+}
+
+/** dpkg's diversions file: triples of diverted path, divert name, package (`:` for --local) */
+function dpkgDiversions(tree: string): string[] {
+  const f = path.join(tree, 'var/lib/dpkg/diversions');
+  const l = fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n') : [];
+  const out: string[] = [];
+  for (let i = 0; i + 2 < l.length; i += 3) out.push(`${l[i]} → ${l[i + 1]} (${l[i + 2] === ':' ? 'local' : l[i + 2]})`);
+  return out.sort();
 }
 
 /**
@@ -416,6 +427,12 @@ export async function compareWithInstaller(set: string, variantFile: string, wor
     count: new Set(differences.map((d) => d.slice(2).replace(/ \(.*\)$/, ''))).size,
     typed: { steps, opaque, noop, percent: steps ? (100 * (steps - opaque)) / steps : 100, nontrivialPercent: steps - noop ? (100 * (steps - noop - opaque)) / (steps - noop) : 100 },
     helpers: helpers.map((d) => d.name),
+    diversions: {
+      installer: dpkgDiversions(inst.tree),
+      weld: ((JSON.parse(fs.readFileSync(report, 'utf8')) as { actions: { system?: { diversions: { path: string; divert: string; package?: string }[] } } }).actions.system?.diversions ?? [])
+        .map((d) => `${d.path} → ${d.divert} (${d.package ?? 'local'})`)
+        .sort(),
+    },
     key: inst.key,
     cold: inst.cold,
     ms: Date.now() - t0,
@@ -517,6 +534,10 @@ export async function installerSuite(set: string, variantFile: string, t: typeof
     it('holds the same accounts in passwd, group, shadow and gshadow as the installer', () => {
       // holds today: no account missing or extra; the differing fields are pinned in the fixture
       expect(o.accounts.filter((a) => / [-+][^ ]+$/.test(a))).toEqual([]);
+    });
+
+    it("records the diversions the installer's dpkg has (dpkg-divert in the scripts)", () => {
+      expect(o.diversions.weld).toEqual(o.diversions.installer);
     });
 
     it('left out of the count only what the helper lists by name', () => {

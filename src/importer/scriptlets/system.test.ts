@@ -62,6 +62,36 @@ claim /usr/share/man/man1/sh.1.gz dash.1.gz /usr/share/man/man1/sh.distrib.1.gz
     expect(real(deb('dpkg-divert --package dash --rename --remove /bin/sh', 'prerm'))).toEqual([]);
   });
 
+  it("dash's flow with an unknown diverter: the add after the removals is the last step, once", () => {
+    const body = `initial() {
+	dfile=$1 distrib=\${3:-$1.distrib}
+	diverter=$(dpkg-divert --listpackage $dfile)
+	if [ -z "$diverter" ]; then return; fi
+	if [ "$diverter" = ash ]; then
+		dpkg-divert --package ash --no-rename --remove $dfile
+		dpkg-divert --package dash --no-rename --divert $distrib --add $dfile
+		return
+	fi
+}
+claim() {
+	dfile=$1 distrib=\${3:-$1.distrib}
+	diverter=$(dpkg-divert --listpackage $dfile)
+	if [ "$diverter" = dash ]; then return; fi
+	if [ -n "$diverter" ] && [ "$diverter" != bash ]; then
+		dpkg-divert --package dash --no-rename --remove $dfile
+		exit 1
+	fi
+	dpkg-divert --package bash --no-rename --remove $dfile
+	dpkg-divert --package dash --no-rename --divert $distrib --add $dfile
+}
+initial /bin/sh dash
+claim /bin/sh dash
+`;
+    const d = real(deb(body)).filter((a) => a.kind === 'divert');
+    expect(d[d.length - 1]).toEqual({ kind: 'divert', op: 'add', path: '/bin/sh', divert: '/bin/sh.distrib', rename: false, package: 'dash' });
+    expect(d.filter((a) => a.kind === 'divert' && a.op === 'add')).toHaveLength(1);
+  });
+
   it("postfix's --remove --rename of an old diversion", () => {
     expect(real(deb('dpkg-divert --package postfix --remove --rename \\\n\t--divert /usr/share/man/man8/smtpd.real.8.gz \\\n\t/usr/share/man/man8/smtpd.8.gz > /dev/null 2>&1', 'postinst'))).toEqual([
       { kind: 'divert', op: 'remove', path: '/usr/share/man/man8/smtpd.8.gz', divert: '/usr/share/man/man8/smtpd.real.8.gz', rename: true, package: 'postfix' },
