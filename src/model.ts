@@ -115,7 +115,9 @@ export type Action =
   /** setcap CAPS PATH (libcap's text form, as FileEntry.caps holds it); '' for setcap -r */
   | { kind: 'caps'; path: string; caps: string }
   /** dpkg-divert --add/--remove: with `rename` the file moves to (or back from) DIVERT; `package` is --package (absent: --local) */
-  | { kind: 'divert'; op: 'add' | 'remove'; path: string; divert?: string; rename: boolean; package?: string }
+  | { kind: 'divert'; op: 'add' | 'remove'; path: string; divert?: string; rename: boolean; package?: string; when?: Guard[] }
+  /** usermod -g GROUP USER: an account's primary group, changed once the accounts exist */
+  | { kind: 'usermod'; name: string; group: string }
   /** postconf -e KEY=VALUE…: postconf's edit of main.cf in DIR (-c, default /etc/postfix): replace the `KEY =` line, or append it */
   | { kind: 'postconf'; dir: string; settings: [string, string][] }
   | { kind: 'noop'; what: string }

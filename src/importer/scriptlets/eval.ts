@@ -9,6 +9,7 @@
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
 import { classifyCommand, createMode, type Cmd } from './commands.js';
+import { commandOutput } from './system.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
@@ -115,7 +116,11 @@ function expandJoined(w: Word, env: Env, cx: Ctx): Val {
   for (const p of w.parts) {
     if (p.t === 'lit') v = concat(v, [p.v]);
     else if (p.t === 'param') v = concat(v, expandParam(p, env, w.line, cx));
-    else v = null;
+    // the few command substitutions whose output a fresh image decides (dpkg-divert --listpackage)
+    else {
+      const o = commandOutput(p.text, env);
+      v = o === undefined ? null : concat(v, o);
+    }
     if (v === null) return null;
   }
   return v;
@@ -266,7 +271,7 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
   }
 }
 
-const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride']);
+const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride', 'divert']);
 
 function guarded(cx: Ctx, g: Guard, f: () => Flow): Flow {
   cx.guards.push(g);

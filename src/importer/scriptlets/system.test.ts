@@ -22,6 +22,7 @@ describe('system tools in scriptlets', () => {
     ['postconf -e "smtpd_relay_restrictions=permit_mynetworks permit_sasl_authenticated defer_unauth_destination"', [{ kind: 'postconf', dir: '/etc/postfix', settings: [['smtpd_relay_restrictions', 'permit_mynetworks permit_sasl_authenticated defer_unauth_destination']] }]],
     ['postconf -c /etc/postfix-out -e\treadme_directory=/usr/share/doc/postfix html_directory=/usr/share/doc/postfix/html', [{ kind: 'postconf', dir: '/etc/postfix-out', settings: [['readme_directory', '/usr/share/doc/postfix'], ['html_directory', '/usr/share/doc/postfix/html']] }]],
     ['postconf -hx default_transport', []],
+    ['if [ "$(id -gn postfix)" != "postfix" ]; then usermod -g postfix postfix; fi', [{ kind: 'usermod', name: 'postfix', group: 'postfix' }]],
     ['if ypwhich >/dev/null 2>&1 && /usr/bin/ypcat mail.aliases >/dev/null 2>&1; then :; fi', []],
     ['pgrep -x -u mysql mariadbd > /dev/null; LC_ALL=C df --portability /var/lib/mysql/.', []],
     ['DEB_MAINT_PARAMS="$*" run-parts --report --exit-on-error --arg=6.1.0-57-amd64 --arg=/boot/vmlinuz-6.1.0-57-amd64 /etc/kernel/postinst.d', [{ kind: 'cache', tool: 'run-parts', args: ['/etc/kernel/postinst.d', '6.1.0-57-amd64'] }]],
@@ -62,7 +63,7 @@ claim /usr/share/man/man1/sh.1.gz dash.1.gz /usr/share/man/man1/sh.distrib.1.gz
     expect(real(deb('dpkg-divert --package dash --rename --remove /bin/sh', 'prerm'))).toEqual([]);
   });
 
-  it("dash's flow with an unknown diverter: the add after the removals is the last step, once", () => {
+  it("dash's flow, with the diverter dpkg-divert --listpackage prints on a fresh image", () => {
     const body = `initial() {
 	dfile=$1 distrib=\${3:-$1.distrib}
 	diverter=$(dpkg-divert --listpackage $dfile)
@@ -87,9 +88,17 @@ claim() {
 initial /bin/sh dash
 claim /bin/sh dash
 `;
-    const d = real(deb(body)).filter((a) => a.kind === 'divert');
-    expect(d[d.length - 1]).toEqual({ kind: 'divert', op: 'add', path: '/bin/sh', divert: '/bin/sh.distrib', rename: false, package: 'dash' });
-    expect(d.filter((a) => a.kind === 'divert' && a.op === 'add')).toHaveLength(1);
+    // a fresh image has no diversion: --listpackage prints nothing, so only claim's removal of bash's and its --add run
+    expect(real(deb(body))).toEqual([
+      { kind: 'divert', op: 'remove', path: '/bin/sh', rename: false, package: 'bash' },
+      { kind: 'divert', op: 'add', path: '/bin/sh', divert: '/bin/sh.distrib', rename: false, package: 'dash' },
+    ]);
+    // once added, --listpackage names the diverter and --truename the divert name; a guarded claim carries its test
+    expect(real(deb('dpkg-divert --package dash --add /bin/sh\nif [ "$(dpkg-divert --listpackage /bin/sh)" = dash ]; then :; else chmod 755 /bin/x; fi\nt=$(dpkg-divert --truename /bin/sh)\nrm -f "$t"\nif [ -d /usr/share/man/man1/ ]; then dpkg-divert --package dash --add /usr/share/man/man1/sh.1.gz; fi'))).toEqual([
+      { kind: 'divert', op: 'add', path: '/bin/sh', divert: '/bin/sh.distrib', rename: false, package: 'dash' },
+      { kind: 'remove', path: '/bin/sh.distrib' },
+      { kind: 'divert', op: 'add', path: '/usr/share/man/man1/sh.1.gz', divert: '/usr/share/man/man1/sh.1.gz.distrib', rename: false, package: 'dash', when: [{ test: '-d', path: '/usr/share/man/man1', negate: false }] },
+    ]);
   });
 
   it("postfix's --remove --rename of an old diversion", () => {

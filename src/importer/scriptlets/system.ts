@@ -9,7 +9,7 @@
 import type { Action } from '../../model.js';
 import { encodeCaps } from '../../formats/caps/caps.js';
 import { WeldError } from '../../errors.js';
-import type { Ctx, Env, Tri } from './values.js';
+import type { Ctx, Env, Tri, Val } from './values.js';
 import type { Cmd, Result } from './commands.js';
 
 type Handler = (c: Cmd, env: Env, cx: Ctx) => Result | null;
@@ -67,7 +67,7 @@ function setcap(c: Cmd): Result {
  * --remove are `divert` actions; without --rename (dpkg 1.21's default is
  * --no-rename) no file moves, and a diversion is only dpkg's record.
  */
-function dpkgDivert(c: Cmd, cx: Ctx): Result {
+function dpkgDivert(c: Cmd, env: Env, cx: Ctx): Result {
   const a = exact(c);
   if (!a) return unresolved(c);
   let op: 'add' | 'remove' | 'query' | undefined;
@@ -104,7 +104,30 @@ function dpkgDivert(c: Cmd, cx: Ctx): Result {
   const d: Extract<Action, { kind: 'divert' }> = { kind: 'divert', op: op ?? 'add', path, rename };
   if (divert !== undefined || d.op === 'add') d.divert = divert ?? `${path}.distrib`;
   if (pkg !== undefined && !local) d.package = pkg;
+  // what later $(dpkg-divert --listpackage) and --truename in this script print
+  env.vars.set(divertPkgVar(path), [d.op === 'add' ? d.package ?? 'LOCAL' : '']);
+  env.vars.set(divertToVar(path), [d.op === 'add' ? d.divert! : path]);
   return acts([d], true);
+}
+
+/** what this script's dpkg-divert --add/--remove left, among the variables, under names no script can spell */
+const divertPkgVar = (path: string) => ` divert-package ${path}`;
+const divertToVar = (path: string) => ` divert-to ${path}`;
+
+/**
+ * The output of `$(dpkg-divert --listpackage FILE)` and `--truename FILE`:
+ * a fresh image has no diversions but those this script added (listpackage
+ * prints nothing, truename the file itself). undefined: not one of these.
+ */
+export function commandOutput(text: string, env: Env): Val | undefined {
+  const m = /^\s*dpkg-divert\s+(--listpackage|--truename)\s+(?:"\$\{?(\w+)\}?"|\$\{?(\w+)\}?|(\/[^\s"'$`;|&<>()]+))\s*$/.exec(text);
+  if (!m) return undefined;
+  const name = m[2] ?? m[3];
+  const v = name !== undefined ? env.vars.get(name) : [m[4]!];
+  if (!v || v.length !== 1) return null;
+  const path = v[0]!;
+  if (m[1] === '--listpackage') return env.vars.get(divertPkgVar(path)) ?? [''];
+  return env.vars.get(divertToVar(path)) ?? [path];
 }
 
 // ---------------------------------------------------------------- depmod
@@ -259,12 +282,20 @@ function newaliases(c: Cmd, cx: Ctx): Result {
   return acts([{ kind: 'firstboot', what: 'mail-aliases', tool: name, paths: ['/etc/aliases.db'] }]);
 }
 
+/** `usermod -g GROUP USER` only (postfix's postinst); other changes fall to the general table */
+function usermod(c: Cmd, cx: Ctx): Result | null {
+  const a = exact(c);
+  if (!a || a.length !== 3 || (a[0] !== '-g' && a[0] !== '--gid') || a[1]!.startsWith('-') || a[2]!.startsWith('-')) return null;
+  if (REMOVAL.test(cx.phase)) return noop('usermod on package removal');
+  return acts([{ kind: 'usermod', name: a[2]!, group: a[1]! }]);
+}
+
 // ---------------------------------------------------------------- table
 
 const TABLE: Record<string, Handler> = {
   setcap: (c) => setcap(c),
   getcap: () => noop('getcap (query)'),
-  'dpkg-divert': (c, _e, cx) => dpkgDivert(c, cx),
+  'dpkg-divert': (c, env, cx) => dpkgDivert(c, env, cx),
   depmod: (c) => depmod(c),
   'linux-update-symlinks': (c, _e, cx) => updateSymlinks(c, cx),
   'run-parts': (c, _e, cx) => runParts(c, cx),
@@ -294,6 +325,7 @@ const TABLE: Record<string, Handler> = {
   // suidmanager's /etc/suid.conf, which no package of a current release ships
   suidunregister: () => noop('suidunregister (suidmanager, obsolete)'),
   suidregister: () => noop('suidregister (suidmanager, obsolete)'),
+  usermod: (c, _e, cx) => usermod(c, cx),
   postconf: (c) => postconf(c),
   newaliases: (c, _e, cx) => newaliases(c, cx),
   postalias: (c, _e, cx) => newaliases(c, cx),

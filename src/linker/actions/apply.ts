@@ -131,9 +131,10 @@ export async function applyActions(
   // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
   report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
   // 2d. file capabilities (setcap), diversions (dpkg-divert), postfix's postconf -e
-  const { applyCaps, applyDiversions, applyPostconf } = await import('./system.js');
-  report.system = { caps: [], diversions: [], renamed: [], postconf: [], skipped: [] };
-  applyDiversions(tree, of('divert'), resolve, report.system);
+  const { applyCaps, applyDiversions, applyPostconf, applyUsermod } = await import('./system.js');
+  report.system = { caps: [], diversions: [], renamed: [], postconf: [], usermod: [], skipped: [] };
+  applyUsermod(tree, of('usermod'), accounts, report.system);
+  applyDiversions(tree, of('divert'), resolve, report.system, taken);
   applyCaps(tree, of('caps'), resolve, report.system);
   applyPostconf(tree, of('postconf'), resolve, text, report.system);
   // 3. alternatives

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { Action } from '../../model.js';
 import { encodeCaps } from '../../formats/caps/caps.js';
 import { LinkTree, modeOf } from '../tree.js';
-import { applyCaps, applyDiversions, applyPostconf, postconfEdit, type SystemResult } from './system.js';
+import { applyCaps, applyDiversions, applyPostconf, applyUsermod, postconfEdit, type SystemResult } from './system.js';
 
 const has = (t: string) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
-const fresh = (): SystemResult => ({ caps: [], diversions: [], renamed: [], postconf: [], skipped: [] });
+const fresh = (): SystemResult => ({ caps: [], diversions: [], renamed: [], postconf: [], usermod: [], skipped: [] });
 const step = <A>(a: A, pkg = 'p', phase = 'postinst') => ({ pkg, phase, a });
 
 function tree(): LinkTree {
@@ -86,6 +86,14 @@ describe('dpkg-divert', () => {
     expect(t2.get('/usr/share/man/man1/old.real.1.gz')).toBeUndefined();
   });
 
+  it('a guarded diversion whose test the shipped tree answers no is not made', () => {
+    const t = tree();
+    const r = fresh();
+    const when = [{ test: '-d' as const, path: '/usr/share/man/man8', negate: false }];
+    applyDiversions(t, [step<D>({ kind: 'divert', op: 'add', path: '/usr/share/man/man8/x.8.gz', divert: '/usr/share/man/man8/x.distrib.8.gz', rename: false, package: 'dash', when })], (p) => p, r, (w) => !w?.some((g) => g.path === '/usr/share/man/man8'));
+    expect(r.diversions).toEqual([]);
+  });
+
   it("a --remove of a diversion no script added (postfix's old smtpd.8.gz) finds none", () => {
     const t = tree();
     const r = fresh();
@@ -133,5 +141,18 @@ describe('postconf -e', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('usermod -g', () => {
+  it("changes the user's primary group in /etc/passwd; a missing group is skipped, not guessed", () => {
+    const t = tree();
+    t.writeFile('/etc/passwd', 'root:x:0:0:root:/root:/bin/bash\npostfix:x:101:65534::/var/spool/postfix:/usr/sbin/nologin\n', 'action:users');
+    const accounts = { passwd: [['root', 'x', '0', '0', 'root', '/root', '/bin/bash'], ['postfix', 'x', '101', '65534', '', '/var/spool/postfix', '/usr/sbin/nologin']], gidOf: new Map([['root', 0], ['postfix', 104]]) };
+    const r = fresh();
+    applyUsermod(t, [step({ kind: 'usermod' as const, name: 'postfix', group: 'postfix' }), step({ kind: 'usermod' as const, name: 'postfix', group: 'nope' })], accounts, r);
+    expect(Buffer.from(t.get('/etc/passwd')!.data!).toString()).toBe('root:x:0:0:root:/root:/bin/bash\npostfix:x:101:104::/var/spool/postfix:/usr/sbin/nologin\n');
+    expect(r.usermod).toEqual([{ name: 'postfix', group: 'postfix' }]);
+    expect(r.skipped.map((s) => s.reason)).toEqual(['usermod -g nope postfix: no group nope']);
   });
 });

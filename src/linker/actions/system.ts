@@ -2,13 +2,14 @@
  * Link-time effects of setcap, dpkg-divert and postconf -e, in the order
  * the package manager would run the scripts (package, then phase, then line).
  */
-import type { Action } from '../../model.js';
+import type { Action, Guard } from '../../model.js';
 import { realpath, type LinkNode, type LinkTree } from '../tree.js';
 import { PHASE_RANK } from './files.js';
 
 type Caps = Extract<Action, { kind: 'caps' }>;
 type Divert = Extract<Action, { kind: 'divert' }>;
 type Postconf = Extract<Action, { kind: 'postconf' }>;
+type Usermod = Extract<Action, { kind: 'usermod' }>;
 type Step<A> = { pkg: string; phase: string; a: A };
 
 export interface SystemResult {
@@ -20,6 +21,8 @@ export interface SystemResult {
   renamed: { from: string; to: string }[];
   /** postconf -e edits: the main.cf changed, and the keys set */
   postconf: { path: string; keys: string[] }[];
+  /** primary groups usermod -g changed */
+  usermod: { name: string; group: string }[];
   skipped: { package: string; phase: string; kind: string; path: string; reason: string }[];
 }
 
@@ -57,7 +60,7 @@ export function applyCaps(tree: LinkTree, ops: Step<Caps>[], resolve: (p: string
  * one and the other name is free. A --remove of a diversion this link did not
  * add finds none ("No diversion", exit 0): a fresh image has no others.
  */
-export function applyDiversions(tree: LinkTree, ops: Step<Divert>[], resolve: (p: string) => string, res: SystemResult): void {
+export function applyDiversions(tree: LinkTree, ops: Step<Divert>[], resolve: (p: string) => string, res: SystemResult, taken: (when: readonly Guard[] | undefined) => boolean = () => true): void {
   const table = new Map<string, { divert: string; package?: string }>();
   const move = (from: string, to: string) => {
     const f = resolve(from);
@@ -70,6 +73,8 @@ export function applyDiversions(tree: LinkTree, ops: Step<Divert>[], resolve: (p
     res.renamed.push({ from: f, to: t });
   };
   for (const { pkg, phase, a } of ordered(ops)) {
+    // dash claims sh.1.gz only `if [ -d /usr/share/man/man1/ ]`, which an image without man pages answers no
+    if (!taken(a.when)) continue;
     const divert = a.divert ?? `${a.path}.distrib`;
     const have = table.get(a.path);
     if (a.op === 'add') {
@@ -143,5 +148,32 @@ export function applyPostconf(tree: LinkTree, ops: Step<Postconf>[], resolve: (p
     const next = postconfEdit(body, a.settings);
     tree.writeFile(p!, next, cur.origin.startsWith('action:') ? cur.origin : 'action:postconf', cur.mode & 0o7777, cur.user, cur.group);
     res.postconf.push({ path: p!, keys: a.settings.map(([k]) => k) });
+  }
+}
+
+/**
+ * usermod -g: the user's primary group in /etc/passwd, once both exist (as
+ * usermod, which fails on a missing user or group). Accounts are the users
+ * action's rows; /etc/passwd is written again from them.
+ */
+export function applyUsermod(tree: LinkTree, ops: Step<Usermod>[], accounts: { passwd: string[][]; gidOf: Map<string, number> }, res: SystemResult): void {
+  if (!ops.length) return;
+  let changed = false;
+  for (const { pkg, phase, a } of ordered(ops)) {
+    const row = accounts.passwd.find((r) => r[0] === a.name);
+    const gid = /^\d+$/.test(a.group) ? Number(a.group) : accounts.gidOf.get(a.group);
+    if (!row || gid === undefined) {
+      res.skipped.push({ package: pkg, phase, kind: 'usermod', path: '/etc/passwd', reason: `usermod -g ${a.group} ${a.name}: no ${row ? `group ${a.group}` : `user ${a.name}`}` });
+      continue;
+    }
+    if (row[3] !== String(gid)) {
+      row[3] = String(gid);
+      changed = true;
+    }
+    res.usermod.push({ name: a.name, group: a.group });
+  }
+  if (changed) {
+    const cur = tree.get('/etc/passwd')!;
+    tree.writeFile('/etc/passwd', accounts.passwd.map((r) => r.join(':') + '\n').join(''), cur.origin, cur.mode & 0o7777, cur.user, cur.group);
   }
 }
