@@ -136,7 +136,7 @@ export async function applyActions(
   applyUsermod(tree, of('usermod'), accounts, report.system);
   applyDiversions(tree, of('divert'), resolve, report.system, taken);
   applyCaps(tree, of('caps'), resolve, report.system);
-  applyPostconf(tree, of('postconf'), resolve, text, report.system);
+  applyPostconf(tree, of('postconf'), resolve, text, report.system, partial);
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services

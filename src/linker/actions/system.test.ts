@@ -118,6 +118,9 @@ describe('postconf -e', () => {
     expect(r.postconf).toEqual([{ path: '/etc/postfix/main.cf', keys: ['myhostname', 'newkey', 'relayhost'] }]);
     applyPostconf(t, [step({ kind: 'postconf' as const, dir: '/etc/none', settings: SETTINGS })], (p) => p, () => undefined, r);
     expect(r.skipped.map((s) => s.path)).toEqual(['/etc/none/main.cf']);
+    // nothing from a script with opaque steps
+    applyPostconf(t, [step({ kind: 'postconf' as const, dir: '/etc/postfix', settings: [['relayhost', 'y']] })], (p) => p, (p) => Buffer.from(t.get(p)!.data!).toString(), r, new Set(['p\0postinst']));
+    expect(Buffer.from(t.get('/etc/postfix/main.cf')!.data!).toString()).toBe(WANT);
   });
 
   // the oracle: postfix's own postconf, from the .deb the installer tests cache, when it is there
