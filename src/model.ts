@@ -120,6 +120,14 @@ export type Action =
    * `paths` are the files it makes, where the script names them
    */
   | { kind: 'firstboot'; what: FirstbootWhat; tool: string; paths: string[] }
+  /** setcap CAPS PATH (libcap's text form, as FileEntry.caps holds it); '' for setcap -r */
+  | { kind: 'caps'; path: string; caps: string }
+  /** dpkg-divert --add/--remove: with `rename` the file moves to (or back from) DIVERT; `package` is --package (absent: --local) */
+  | { kind: 'divert'; op: 'add' | 'remove'; path: string; divert?: string; rename: boolean; package?: string; when?: Guard[] }
+  /** usermod -g GROUP USER: an account's primary group, changed once the accounts exist */
+  | { kind: 'usermod'; name: string; group: string }
+  /** postconf -e KEY=VALUE…: postconf's edit of main.cf in DIR (-c, default /etc/postfix): replace the `KEY =` line, or append it */
+  | { kind: 'postconf'; dir: string; settings: [string, string][] }
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };
 
@@ -133,8 +141,8 @@ export interface SedSubst {
   repl: (string | number)[];
 }
 
-/** ssh-host-key: ssh-keygen of a host key; ssl-snakeoil: make-ssl-cert's default certificate; private-key: any other key (openssl req -keyout, genrsa…); machine-id: dbus-uuidgen --ensure, systemd-machine-id-setup */
-export type FirstbootWhat = 'ssh-host-key' | 'ssl-snakeoil' | 'private-key' | 'machine-id';
+/** ssh-host-key: ssh-keygen of a host key; ssl-snakeoil: make-ssl-cert's default certificate; private-key: any other key (openssl req -keyout, genrsa…); machine-id: dbus-uuidgen --ensure, systemd-machine-id-setup; mariadb-datadir: mysql_install_db's system tables in /var/lib/mysql; mail-aliases: newaliases' /etc/aliases.db (not reproducible) */
+export type FirstbootWhat = 'ssh-host-key' | 'ssl-snakeoil' | 'private-key' | 'machine-id' | 'mariadb-datadir' | 'mail-aliases';
 
 /**
  * A file test a scriptlet's branch depends on (`if [ ! -d /var/mail ]`),

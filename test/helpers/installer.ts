@@ -57,11 +57,13 @@ export const IGNORED: { path: string; why: string }[] = [
   { path: '/etc/ssh/ssh_host_*_key.pub', why: "first-boot state: the SSH server's host keys (ssh-keygen -A)" },
   { path: '/etc/ssl/private/ssl-cert-snakeoil.key', why: "first-boot state: ssl-cert's snakeoil key (make-ssl-cert)" },
   { path: '/etc/ssl/certs/ssl-cert-snakeoil.pem', why: "first-boot state: ssl-cert's snakeoil certificate (make-ssl-cert)" },
-  { path: '/usr/lib/systemd/system/weld-*.service', why: 'first-boot state: the units weld generates to make it (weld-ssh-keygen, weld-make-ssl-cert)' },
+  { path: '/usr/lib/systemd/system/weld-*.service', why: 'first-boot state: the units weld generates to make it (weld-ssh-keygen, weld-make-ssl-cert, weld-mariadb-install-db, weld-newaliases)' },
   { path: '/etc/systemd/system/*.wants/weld-*.service', why: 'first-boot state: the links that enable those units' },
   { path: '/etc/systemd/system/ssh.service.wants', why: "first-boot state: made only for weld-ssh-keygen's link" },
   { path: '/etc/systemd/system/ssh.socket.wants', why: "first-boot state: made only for weld-ssh-keygen's link" },
   { path: '/etc/ssh/sshd_config.d/weld-host-keys.conf', why: 'first-boot state: where sshd finds the host keys first boot makes, on a read-only /etc' },
+  { path: '/etc/aliases.db', why: "first-boot state: the mail aliases database, whose Berkeley DB bytes differ between two runs (newaliases, run by weld-newaliases.service)" },
+  { path: '/var/lib/mysql', why: "first-boot state: MariaDB's data directory, whose system tables hold the server's accounts (mysql_install_db, run by weld-mariadb-install-db.service)" },
   { path: '/etc/os-release', why: "os-release: the variant's own" },
   { path: '/etc/hostname', why: 'hostname: copied from the machine the installer ran on' },
   { path: '/etc/fstab', why: 'fstab: the installer writes a placeholder' },
@@ -376,9 +378,20 @@ export interface Outcome {
   typed: { steps: number; opaque: number; noop: number; percent: number; nontrivialPercent: number };
   /** Essential packages outside the variant's closure the installer needed to run: weld links them too */
   helpers: string[];
+  /** dpkg's diversions, as the installer's /var/lib/dpkg/diversions has them and as weld's report gives them: `PATH → DIVERT (PACKAGE)` */
+  diversions: { installer: string[]; weld: string[] };
   key: string;
   cold: boolean;
   ms: number;
+}
+
+/** dpkg's diversions file: triples of diverted path, divert name, package (`:` for --local) */
+function dpkgDiversions(tree: string): string[] {
+  const f = path.join(tree, 'var/lib/dpkg/diversions');
+  const l = fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n') : [];
+  const out: string[] = [];
+  for (let i = 0; i + 2 < l.length; i += 3) out.push(`${l[i]} → ${l[i + 1]} (${l[i + 2] === ':' ? 'local' : l[i + 2]})`);
+  return out.sort();
 }
 
 /**
@@ -443,6 +456,12 @@ export async function compareWithInstaller(set: string, variantFile: string, wor
     count: new Set(differences.map((d) => d.slice(2).replace(/ \(.*\)$/, ''))).size,
     typed: { steps, opaque, noop, percent: steps ? (100 * (steps - opaque)) / steps : 100, nontrivialPercent: steps - noop ? (100 * (steps - noop - opaque)) / (steps - noop) : 100 },
     helpers: helpers.map((d) => d.name),
+    diversions: {
+      installer: dpkgDiversions(inst.tree),
+      weld: ((JSON.parse(fs.readFileSync(report, 'utf8')) as { actions: { system?: { diversions: { path: string; divert: string; package?: string }[] } } }).actions.system?.diversions ?? [])
+        .map((d) => `${d.path} → ${d.divert} (${d.package ?? 'local'})`)
+        .sort(),
+    },
     key: inst.key,
     cold: inst.cold,
     ms: Date.now() - t0,
@@ -544,6 +563,10 @@ export async function installerSuite(set: string, variantFile: string, t: typeof
     it('holds the same accounts in passwd, group, shadow and gshadow as the installer', () => {
       // holds today: no account missing or extra; the differing fields are pinned in the fixture
       expect(o.accounts.filter((a) => / [-+][^ ]+$/.test(a))).toEqual([]);
+    });
+
+    it("records the diversions the installer's dpkg has (dpkg-divert in the scripts)", () => {
+      expect(o.diversions.weld).toEqual(o.diversions.installer);
     });
 
     it('left out of the count only what the helper lists by name', () => {

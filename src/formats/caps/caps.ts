@@ -70,9 +70,10 @@ export function encodeCaps(text: string): Uint8Array {
   let inh = 0n;
   let effective = false;
   for (const clause of text.trim().split(/\s+/).filter(Boolean)) {
-    const m = /^([a-z0-9_,]*)([=+-])([eip]*)$/i.exec(clause);
+    // a clause's names take one or more operator-flags pairs (libcap: `cap_x=+ep` is `=` then `+ep`)
+    const m = /^([a-z0-9_,]*)((?:[=+-][eip]*)+)$/i.exec(clause);
     if (!m) throw new WeldError('format', 'E_CAPS', `Cannot parse file capabilities "${text}"`, { caps: text });
-    const [, names, op, flags] = m;
+    const names = m[1]!;
     let mask = 0n;
     const list = names!.toLowerCase().split(',').filter(Boolean);
     if (list.length === 0 || list.includes('all')) mask = (1n << BigInt(CAP_NAMES.length)) - 1n;
@@ -82,12 +83,14 @@ export function encodeCaps(text: string): Uint8Array {
       if (i < 0) throw new WeldError('format', 'E_CAPS', `Unknown capability ${n} in "${text}"`, { caps: text });
       mask |= 1n << BigInt(i);
     }
-    const f = flags!.toLowerCase();
-    const apply = (cur: bigint, has: boolean) => (op === '-' ? (has ? cur & ~mask : cur) : op === '=' ? (has ? cur | mask : cur & ~mask) : has ? cur | mask : cur);
-    perm = apply(perm, f.includes('p'));
-    inh = apply(inh, f.includes('i'));
-    if (f.includes('e')) effective = op !== '-';
-    else if (op === '=') effective = false;
+    for (const [, op, flags] of m[2]!.matchAll(/([=+-])([eip]*)/gi)) {
+      const f = flags!.toLowerCase();
+      const apply = (cur: bigint, has: boolean) => (op === '-' ? (has ? cur & ~mask : cur) : op === '=' ? (has ? cur | mask : cur & ~mask) : has ? cur | mask : cur);
+      perm = apply(perm, f.includes('p'));
+      inh = apply(inh, f.includes('i'));
+      if (f.includes('e')) effective = op !== '-';
+      else if (op === '=') effective = false;
+    }
   }
   const b = Buffer.alloc(20);
   b.writeUInt32LE(VFS_CAP_REVISION_2 | (effective ? VFS_CAP_FLAGS_EFFECTIVE : 0), 0);

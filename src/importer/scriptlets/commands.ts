@@ -11,8 +11,8 @@ import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
 import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
-import { KERNEL_COMMANDS } from './kernel.js';
 import { a2Command } from './apache.js';
+import { classifySystem } from './system.js';
 
 export interface Cmd {
   /** as written: may be a path such as /sbin/ldconfig */
@@ -433,6 +433,7 @@ function mkdirCmd(c: Cmd, env: Env, cx: Ctx): Result {
 
 /** an octal mode: up to four digits, after an optional leading 0 (`02555`) */
 function parseOctal(s: string | undefined): number | undefined {
+  // chmod(1) and dpkg-statoverride take a leading 0 before the four digits (02555, 04755)
   return s !== undefined && /^0?[0-7]{1,4}$/.test(s) ? parseInt(s, 8) : undefined;
 }
 
@@ -1266,8 +1267,8 @@ function shellCmd(c: Cmd, op: 'add' | 'remove'): Result {
 
 export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const name = base(c.name);
-  const k = KERNEL_COMMANDS[name]?.(c, env, cx);
-  if (k) return k;
+  const sys = classifySystem(c, env, cx);
+  if (sys) return sys;
   const h = TABLE[name];
   if (h) return h(c, env, cx);
   const a2 = name.startsWith('a2') ? a2Command(c) : null;

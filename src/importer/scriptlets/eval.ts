@@ -9,6 +9,7 @@
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
 import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd } from './commands.js';
+import { commandOutput } from './system.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
@@ -124,7 +125,11 @@ function expandJoined(w: Word, env: Env, cx: Ctx): Val {
     else if (p.t === 'param') v = concat(v, expandParam(p, env, w.line, cx));
     // $(mktemp): a new empty file only this script sees
     else if (p.t === 'cmdsub' && /^\s*mktemp(\s+-[qu]+)*\s*$/.test(p.text)) v = concat(v, [makeTemp(env, w.line)]);
-    else v = null;
+    // the few command substitutions whose output a fresh image decides (dpkg-divert --listpackage)
+    else {
+      const o = commandOutput(p.text, env);
+      v = o === undefined ? null : concat(v, o);
+    }
     if (v === null) return null;
   }
   return v;
@@ -289,7 +294,7 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
   }
 }
 
-const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride', 'write', 'rename']);
+const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride', 'write', 'rename', 'divert']);
 
 function guarded(env: Env, g: Guard, f: () => Flow): Flow {
   env.guards = [...env.guards, g];

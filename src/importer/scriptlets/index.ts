@@ -109,16 +109,19 @@ function classifyShellText(format: 'rpm' | 'deb', phase: string, body: string, d
 function dedupe(actions: Action[]): Action[] {
   const seen = new Set<string>();
   const out: Action[] = [];
-  for (const a of actions) {
+  // diversions and capabilities are state a later step may undo (dash's `--remove` then `--add`): of those the last one counts
+  const lastOf = new Map<string, number>();
+  actions.forEach((a, i) => (a.kind === 'divert' || a.kind === 'caps') && lastOf.set(JSON.stringify(a), i));
+  actions.forEach((a, i) => {
     // each write is one step of the file's content, even when it repeats one before it (two equal `echo … >> F` lines)
     if (a.kind === 'write') {
       out.push(a);
-      continue;
+      return;
     }
     const key = JSON.stringify(a);
-    if (seen.has(key)) continue;
+    if (lastOf.has(key) ? lastOf.get(key) !== i : seen.has(key)) return;
     seen.add(key);
     out.push(a);
-  }
+  });
   return out;
 }

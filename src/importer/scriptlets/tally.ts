@@ -4,7 +4,7 @@ export type ActionKind = Action['kind'];
 // a record, so the compiler names any kind model.ts adds and this list forgets
 const KINDS: Record<ActionKind, true> = {
   user: true, group: true, ldconfig: true, alternative: true, service: true, directory: true, symlink: true, copy: true, file: true,
-  write: true, rename: true, rmdir: true, remove: true, statoverride: true, tmpfiles: true, cache: true, generate: true, shell: true, firstboot: true, rclinks: true, apache: true, noop: true, opaque: true,
+  write: true, rename: true, rmdir: true, remove: true, statoverride: true, tmpfiles: true, cache: true, generate: true, shell: true, firstboot: true, rclinks: true, apache: true, caps: true, divert: true, postconf: true, usermod: true, noop: true, opaque: true,
 };
 export const ACTION_KINDS: readonly ActionKind[] = Object.keys(KINDS) as ActionKind[];
 

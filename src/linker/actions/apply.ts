@@ -45,6 +45,8 @@ export interface ActionsReport {
   tmpfiles?: import('./tmpfiles.js').TmpfilesResult;
   /** host keys, snakeoil certificates, machine ids: made at first boot, never in the image */
   firstboot?: FirstbootResult;
+  /** setcap, dpkg-divert and postconf -e (./system.ts) */
+  system?: import('./system.js').SystemResult;
   /** caches the image's own tools made, in a sandboxed view (src/linker/generators) */
   generators?: import('../generators/generate.js').GeneratorResult[];
   /** recognised actions weld does not apply at link time (caches regenerated at boot, runtime-only steps) */
@@ -143,6 +145,13 @@ export async function applyActions(
   // 2e. Apache's a2enmod/a2enconf/a2ensite: each step names what it links, so a partly understood script's steps apply too
   const a2 = of('apache');
   if (a2.length) report.apache = (await import('./apache.js')).applyApache(tree, a2.map((x) => x.a), text);
+  // 2f. file capabilities (setcap), diversions (dpkg-divert), postfix's postconf -e
+  const { applyCaps, applyDiversions, applyPostconf, applyUsermod } = await import('./system.js');
+  report.system = { caps: [], diversions: [], renamed: [], postconf: [], usermod: [], skipped: [] };
+  applyUsermod(tree, of('usermod'), accounts, report.system);
+  applyDiversions(tree, of('divert'), resolve, report.system, taken);
+  applyCaps(tree, of('caps'), resolve, report.system);
+  applyPostconf(tree, of('postconf'), resolve, text, report.system, partial);
   // 3. alternatives
   report.alternatives = applyAlternatives(tree, of('alternative').map((x) => x.a), resolve);
   // 4. services
@@ -216,11 +225,12 @@ export async function applyActions(
     }
     if (k === 'opaque') report.opaque.push({ package: x.pkg, phase: x.phase, reason: x.a.reason });
   }
-  if (variant.strict && (report.opaque.length || report.files.skipped.length || report.statoverrides.skipped.length)) {
+  if (variant.strict && (report.opaque.length || report.files.skipped.length || report.statoverrides.skipped.length || report.system.skipped.length)) {
     const why = [
       ...report.opaque.map((o) => `${o.package} ${o.phase} (${o.reason})`),
       ...report.files.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`),
       ...report.statoverrides.skipped.map((f) => `${f.package} ${f.phase} statoverride ${f.path} (${f.reason})`),
+      ...report.system.skipped.map((f) => `${f.package} ${f.phase} ${f.kind} ${f.path} (${f.reason})`),
     ];
     throw new WeldError(
       'conflict',

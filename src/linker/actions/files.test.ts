@@ -85,6 +85,16 @@ describe('applyFileOps', () => {
     expect(t.get('/full/f')).toBeDefined();
   });
 
+  it("rm -f of a file an earlier step made removes it, as the kernel's postinst removes its preinst's .fresh-install", () => {
+    const t = tree();
+    const r = run(t, [
+      { kind: 'file', path: '/var/log/.fresh-install', truncate: false },
+      { kind: 'remove', path: '/var/log/.fresh-install' },
+    ]);
+    expect(r).toEqual({ applied: 2, notTaken: 0, unchanged: [], skipped: [] });
+    expect(t.get('/var/log/.fresh-install')).toBeUndefined();
+  });
+
   it('refuses rmdir of a non-empty directory, and applies nothing from a script it only partly understood', () => {
     const t = tree();
     expect(run(t, [{ kind: 'rmdir', path: '/full' }]).skipped[0]!.reason).toMatch(/not empty/);

@@ -163,7 +163,11 @@ export function applyFileOps(
     if (a.kind === 'remove') {
       // what rm -f would find: nothing (a fresh image has no leftovers of older versions), or a packaged file
       if (!cur) keep();
-      else skip(`rm would remove the ${cur.type} ${cur.origin} ships, which weld does not model`);
+      // a file an earlier script step made (the kernel's preinst touches .fresh-install, its postinst removes it)
+      else if (cur.type === 'file' && cur.origin.startsWith('action:')) {
+        tree.delete(path);
+        res.applied++;
+      } else skip(`rm would remove the ${cur.type} ${cur.origin} ships, which weld does not model`);
       continue;
     }
     if (a.kind === 'rename') {

@@ -2,6 +2,8 @@ import type { Action } from '../../model.js';
 import { WeldError } from '../../errors.js';
 import type { LinkTree } from '../tree.js';
 import type { Layout } from '../variant.js';
+import { MAIL_SERVER, NEWALIASES_UNIT, newaliasesUnit } from './aliases.js';
+import { MARIADB_DATADIR_UNIT, mariadbDatadirUnit, mariadbServers } from './mariadb.js';
 
 type Firstboot = Extract<Action, { kind: 'firstboot' }>;
 
@@ -154,6 +156,36 @@ export function applyFirstboot(
         throw new WeldError('conflict', 'E_FIRSTBOOT', `Variant ${variant.name} has ssl-cert's snakeoil certificate, but its read-only root cannot hold it at /etc/ssl/private at first boot: add "/etc" to [layout] writable`, { variant: variant.name });
       }
       enable(SNAKEOIL_UNIT, snakeoilUnit(tool), ['sysinit.target'], undefined);
+    }
+  }
+
+  const datadir = actions.filter((x) => x.a.what === 'mariadb-datadir');
+  if (datadir.length) {
+    const tool = resolve('/usr/bin/mariadb-install-db');
+    const servers = mariadbServers(tree, (u) => unitFile(tree, u));
+    const dir = datadir[0]!.a.paths[0] ?? '/var/lib/mysql';
+    if (!servers.length || tree.get(tool)?.type !== 'file') {
+      for (const x of datadir) res.deferred.push({ package: x.pkg, what: x.a.what, detail: `no ${servers.length ? tool : 'mariadb.service'} in the image to make ${dir} at boot` });
+    } else {
+      if (variant.layout.writable.length && !covers(variant.layout.writable, dir)) {
+        throw new WeldError('conflict', 'E_FIRSTBOOT', `Variant ${variant.name} has a MariaDB server, but its read-only root cannot hold the data directory ${dir} made at first boot: add "/var" to [layout] writable`, { variant: variant.name });
+      }
+      enable(MARIADB_DATADIR_UNIT, mariadbDatadirUnit(tool, dir, servers), servers, unitFile(tree, servers[0]!));
+    }
+  }
+
+  const aliases = actions.filter((x) => x.a.what === 'mail-aliases');
+  if (aliases.length) {
+    const tool = resolve('/usr/bin/newaliases');
+    const server = unitFile(tree, MAIL_SERVER);
+    const db = aliases[0]!.a.paths[0] ?? '/etc/aliases.db';
+    if (!server || !tree.get(tool)) {
+      for (const x of aliases) res.deferred.push({ package: x.pkg, what: x.a.what, detail: `no ${server ? tool : MAIL_SERVER} in the image to make ${db} at boot` });
+    } else {
+      if (variant.layout.writable.length && !covers(variant.layout.writable, db)) {
+        throw new WeldError('conflict', 'E_FIRSTBOOT', `Variant ${variant.name} has a mail server, but its read-only root cannot hold ${db} made at first boot: add "/etc" to [layout] writable`, { variant: variant.name });
+      }
+      enable(NEWALIASES_UNIT, newaliasesUnit(tool, db), [MAIL_SERVER], server);
     }
   }
 
