@@ -324,6 +324,8 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
     return { status: true, exited: false };
   }
   const { cond, body } = n.clauses[i]!;
+  const chain = testChain(cond);
+  if (chain) return runIfChain(n, i, chain, env, cx);
   cx.lastTest = null;
   const c = run(cond, env, cx);
   if (c.exited) return c;
@@ -345,6 +347,65 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
     return runIf(n, i + 1, env, cx);
   }
   return branch(env, [(e) => run(body, e, cx), (e) => runIf(n, i + 1, e, cx)]);
+}
+
+/** `[ A ] && [ B ] && …` (each maybe negated), when the condition is nothing but such tests, as its parts */
+function testChain(n: Node): Node[] | null {
+  if (n.t === 'list' && n.items.length === 1) return testChain(n.items[0]!);
+  if (n.t !== 'andor' || n.op !== '&&') return null;
+  const parts: Node[] = [];
+  const walk = (m: Node): boolean => {
+    if (m.t === 'andor') return m.op === '&&' && walk(m.left) && walk(m.right);
+    const inner = m.t === 'pipeline' && m.cmds.length === 1 ? m.cmds[0]! : m;
+    if (inner.t !== 'simple' || inner.assigns.length || inner.redirs.length) return false;
+    const name = inner.words[0]?.raw;
+    if (name !== '[' && name !== 'test' && name !== '[[') return false;
+    parts.push(m);
+    return true;
+  };
+  return walk(n) ? parts : null;
+}
+
+/**
+ * `if [ ! -L X ] && [ -e X ]`: the body runs where every file test the tree
+ * answers holds (guards are a conjunction); the next clause runs where one
+ * fails, which a guard can say only when there is one such test.
+ */
+function runIfChain(n: Extract<Node, { t: 'if' }>, i: number, chain: Node[], env: Env, cx: Ctx): Flow {
+  const { cond, body } = n.clauses[i]!;
+  const gs: Guard[] = [];
+  let open = false;
+  for (const part of chain) {
+    cx.lastTest = null;
+    const r = run(part, env, cx);
+    if (r.exited) return r;
+    if (r.status === false) {
+      if (hasCommands(body)) skipped(cx, body, `the condition at line ${cond.line} is false`);
+      return runIf(n, i + 1, env, cx);
+    }
+    if (r.status === true) continue;
+    const single = singleCommand(part);
+    const last = cx.lastTest as Guard | null;
+    if (single && last) gs.push(single.neg ? { ...last, negate: !last.negate } : last);
+    else open = true;
+  }
+  if (!gs.length && !open) {
+    for (const later of n.clauses.slice(i + 1)) if (hasCommands(later.body)) skipped(cx, later.body, 'an earlier condition is true');
+    if (n.otherwise && hasCommands(n.otherwise)) skipped(cx, n.otherwise, 'an earlier condition is true');
+    return run(body, env, cx);
+  }
+  const before = env.vars.get(UNDECIDED_VAR);
+  const then = (e: Env) => {
+    e.guards = [...e.guards, ...gs];
+    // the guards decide the body, unless a part only a running system answers is open
+    if (!open) {
+      if (before === undefined) e.vars.delete(UNDECIDED_VAR);
+      else e.vars.set(UNDECIDED_VAR, before);
+    }
+    return run(body, e, cx);
+  };
+  if (!open && gs.length === 1) return branch(env, [then, (e) => guarded(e, { ...gs[0]!, negate: !gs[0]!.negate }, () => runIf(n, i + 1, e, cx))], true);
+  return branch(env, [then, (e) => runIf(n, i + 1, e, cx)]);
 }
 
 /** a case pattern as a RegExp; quoted parts are literal (XCU 2.13) */

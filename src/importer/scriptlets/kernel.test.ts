@@ -53,3 +53,16 @@ describe("the kernel package's scripts (system.ts), on bookworm's real postinst"
     expect(classify('run-parts /etc/cron.daily').map((x) => x.kind)).toEqual(['opaque']);
   });
 });
+
+describe('a condition of several file tests', () => {
+  // klibc-utils' postinst: replace a file by a link only where it is not a link already
+  const body = 'if [ ! -L /usr/lib/klibc/bin/x ] && [ -e /usr/lib/klibc/bin/x ]; then\n  ln -sf y /usr/lib/klibc/bin/x\nfi\n';
+  it('guards the body with every test, as a conjunction', () => {
+    expect(classify(body).filter((a) => a.kind === 'symlink')).toEqual([
+      { kind: 'symlink', path: '/usr/lib/klibc/bin/x', target: 'y', force: true, when: [{ test: '-L', path: '/usr/lib/klibc/bin/x', negate: true }, { test: '-e', path: '/usr/lib/klibc/bin/x', negate: false }] },
+    ]);
+  });
+  it('a decided part decides the whole: false skips the body', () => {
+    expect(classify('if [ "$1" = remove ] && [ -e /etc/x ]; then\n  ln -sf y /etc/x\nfi\n').filter((a) => a.kind === 'symlink')).toEqual([]);
+  });
+});
