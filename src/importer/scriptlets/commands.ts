@@ -10,6 +10,7 @@ import { parseSysusers } from './sysusers.js';
 import { parseTmpfiles } from './tmpfiles.js';
 import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
+import { pythonCommand } from './python.js';
 
 export interface Cmd {
   /** as written: may be a path such as /sbin/ldconfig */
@@ -1037,6 +1038,8 @@ function shellCmd(c: Cmd, op: 'add' | 'remove'): Result {
 
 export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const name = base(c.name);
+  const py = pythonCommand(c, env);
+  if (py) return py;
   const h = TABLE[name];
   if (h) return h(c, env, cx);
   if (cx.messageFuncs.has(name)) return noop(`${name} (message)`);
