@@ -36,7 +36,7 @@ async function must(cmd: string, args: string[]): Promise<void> {
 const readJson = <T>(f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as T;
 
 interface Report {
-  actions: { generators?: { generator: string; tool: string; args: string[]; packages: string[]; outputs: { path: string; size: number; object: string }[] }[] };
+  actions: { generators?: { generator: string; tool: string; args: string[]; packages: string[]; outputs: { path: string; size: number; object: string }[]; cached?: boolean }[] };
 }
 
 /** A fixture .deb with one public module, and dh_python3's postinst when `compiled`. */
@@ -148,10 +148,40 @@ describe.skipIf(!canRun)('bytecode generator', () => {
     expect(r.stderr).toMatch(/Generator bytecode \(python3\.11-3[^)]*\) runs \/usr\/bin\/python3\.11, which the image does not have/);
   }, 600_000);
 
-  it('gives the same bytes in a second link', async () => {
+  it('gives the same bytes in a second link, from the cache, and runs again when the cache is gone', async () => {
+    const objects = (f: string) => readJson<Report>(at(f)).actions.generators!.filter((g) => g.generator === 'bytecode').flatMap((g) => g.outputs.map((o) => `${o.path} ${o.object}`)).sort();
+    const cached = (f: string) => readJson<Report>(at(f)).actions.generators!.filter((g) => g.generator === 'bytecode').map((g) => g.cached ?? false);
+    expect(cached('py.json')).toEqual([false, false]);
     const r = await link(['--variant', at('py.toml'), '--format', 'dir', '-o', 'py2.dir', '--report', 'py2.json']);
     expect(r.status, r.stderr).toBe(0);
-    const objects = (f: string) => readJson<Report>(at(f)).actions.generators!.filter((g) => g.generator === 'bytecode').flatMap((g) => g.outputs.map((o) => `${o.path} ${o.object}`)).sort();
+    expect(cached('py2.json')).toEqual([true, true]);
     expect(objects('py2.json')).toEqual(objects('py.json'));
+    expect(fs.readFileSync(at('py2.dir/usr/lib/python3.11/__pycache__/os.cpython-311.pyc')).equals(fs.readFileSync(at('py.dir/usr/lib/python3.11/__pycache__/os.cpython-311.pyc')))).toBe(true);
+    // the sandbox again, twice, when the cache is gone: the same bytes
+    fs.rmSync(at('cache/bytecode'), { recursive: true, force: true });
+    const again = await link(['--variant', at('py.toml'), '--format', 'dir', '-o', 'py3.dir', '--report', 'py3.json']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(cached('py3.json')).toEqual([false, false]);
+    expect(objects('py3.json')).toEqual(objects('py.json'));
+  }, 600_000);
+
+  it('keys the cache on the sources and uses it only with its objects in the store: a package with other content is compiled anew', async () => {
+    const fx = at('fx2');
+    fs.mkdirSync(fx);
+    const deb = fakeModule(fx, 'weld-py-compiled', true);
+    // the same package name and version, another module body
+    run('bash', ['-c', `cd "$1" && rm -f *.deb && printf 'X = 2\\n' >> weld-py-compiled/usr/lib/python3/dist-packages/weld_py_compiled/__init__.py && dpkg-deb --root-owner-group -Zgzip -b weld-py-compiled ${path.basename(deb)}`, 'x', fx]);
+    const s2 = at('store2');
+    const imp = await weldAsync(['import', '--store', s2, debs, fx, path.join(at('fx'), 'weld-py-plain_1.0_all.deb')]);
+    expect(imp.status, imp.stderr).toBe(0);
+    const r = await weldAsync(['link', '--store', s2, '--variant', at('py.toml'), '--format', 'dir', '-o', 'other.dir', '--report', 'other.json']);
+    expect(r.status, r.stderr).toBe(0);
+    const gens = readJson<Report>(at('other.json')).actions.generators!.filter((g) => g.generator === 'bytecode');
+    // a cached run's objects are in the other store only: both run again
+    expect(gens.map((g) => g.cached ?? false)).toEqual([false, false]);
+    // the standard library's key is the same, the public modules' is new
+    expect(fs.readdirSync(at('cache/bytecode')).length).toBe(3);
+    const mod = 'usr/lib/python3/dist-packages/weld_py_compiled/__pycache__/__init__.cpython-311.pyc';
+    expect(fs.readFileSync(at('other.dir', mod)).equals(fs.readFileSync(at('py.dir', mod)))).toBe(false);
   }, 600_000);
 });

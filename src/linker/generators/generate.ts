@@ -27,6 +27,8 @@ export interface GeneratorResult {
   ms: number;
   /** why a generator whose guard held made nothing (PyPy's bytecode) */
   skipped?: string;
+  /** outputs taken from weld's cache of an earlier run of the same inputs (bytecode) */
+  cached?: boolean;
 }
 
 /** seconds a generator may run (hwdb.bin takes about 2); WELD_GENERATOR_TIMEOUT overrides it */
