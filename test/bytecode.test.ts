@@ -87,11 +87,20 @@ describe.skipIf(!canRun)('bytecode generator', () => {
     fs.mkdirSync(fx);
     fakeModule(fx, 'weld-py-compiled', true);
     fakeModule(fx, 'weld-py-plain', false);
+    // pypy3compile and pypy3 that only say they ran: dh_python3's guard holds, weld makes no PyPy bytecode
+    const pypy = path.join(fx, 'weld-pypy');
+    fs.mkdirSync(path.join(pypy, 'DEBIAN'), { recursive: true });
+    fs.mkdirSync(path.join(pypy, 'usr/bin'), { recursive: true });
+    fs.writeFileSync(path.join(pypy, 'DEBIAN/control'), 'Package: weld-pypy\nVersion: 1.0\nArchitecture: all\nMaintainer: weld <weld@invalid>\nDescription: weld bytecode test\n');
+    for (const t of ['pypy3compile', 'pypy3']) fs.writeFileSync(path.join(pypy, 'usr/bin', t), '#!/bin/sh\necho ran > /tmp/pypy-ran\n', { mode: 0o755 });
+    run('dpkg-deb', ['--root-owner-group', '-Zgzip', '-b', pypy, path.join(fx, 'weld-pypy_1.0_all.deb')]);
+    fs.rmSync(pypy, { recursive: true });
     const imp = await weldAsync(['import', '--store', store, debs, fx]);
     expect(imp.status, imp.stderr).toBe(0);
     const v = (name: string, pkgs: string[]) =>
       fs.writeFileSync(at(`${name}.toml`), `name = "${name}"\nformat = "deb"\nmerged-usr = true\npackages = ${JSON.stringify(pkgs)}\nexclude = ["/usr/share/doc/*", "/usr/share/man/*"]\n`);
     v('py', ['base-files', 'base-passwd', 'python3-six', 'weld-py-compiled', 'weld-py-plain']);
+    v('pypy', ['base-files', 'base-passwd', 'python3-six', 'weld-py-compiled', 'weld-pypy']);
     fs.writeFileSync(at('nopy.toml'), fs.readFileSync(at('py.toml'), 'utf8').replace('exclude = [', 'exclude = ["/usr/bin/python3.11", '));
   }, 600_000);
 
@@ -146,6 +155,16 @@ describe.skipIf(!canRun)('bytecode generator', () => {
     const r = await link(['--variant', at('nopy.toml'), '--format', 'dir', '-o', 'nopy.dir']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/Generator bytecode \(python3\.11-3[^)]*\) runs \/usr\/bin\/python3\.11, which the image does not have/);
+  }, 600_000);
+
+  it("runs pypy3compile's step only where pypy3compile is, and then makes no bytecode for it", async () => {
+    const r = await link(['--variant', at('pypy.toml'), '--format', 'dir', '-o', 'pypy.dir', '--report', 'pypy.json']);
+    expect(r.status, r.stderr).toBe(0);
+    const gens = readJson<Report & { actions: { generators: { skipped?: string }[] } }>(at('pypy.json')).actions.generators.filter((g) => g.generator === 'bytecode');
+    const pypy = gens.find((g) => g.tool === '/usr/bin/pypy3')!;
+    expect(pypy).toMatchObject({ outputs: [], skipped: '/usr/bin/pypy3 is not a CPython interpreter' });
+    expect(pypy.packages.map((p) => p.replace(/-1\.\d.*/, '')).sort()).toEqual(['python3-six', 'weld-py-compiled']);
+    expect(gens.map((g) => g.tool).sort()).toEqual(['/usr/bin/pypy3', '/usr/bin/python3', '/usr/bin/python3.11']);
   }, 600_000);
 
   it('gives the same bytes in a second link, from the cache, and runs again when the cache is gone', async () => {
