@@ -110,9 +110,10 @@ export type Action =
   /**
    * A generated index the image's own TOOL makes from what packages ship (udev's hwdb.bin…): run at
    * link time with ARGS in a sandboxed view of the linked tree, where only the directory of OUTPUTS
-   * is writable. TOOL is a name looked up on the image's PATH, or an absolute path; INPUTS say what it reads.
+   * is writable. TOOL is a name looked up on the image's PATH, or an absolute path; INPUTS say what it reads;
+   * `when`: run only if these hold (pypy3compile under `command -v pypy3compile`).
    */
-  | { kind: 'generate'; generator: string; tool: string; args: string[]; inputs: string[]; outputs: string[] }
+  | { kind: 'generate'; generator: string; tool: string; args: string[]; inputs: string[]; outputs: string[]; when?: Guard[] }
   | { kind: 'shell'; op: 'add' | 'remove'; path: string }
   /**
    * machine state a script makes on the installing host (host keys, a snakeoil certificate, a

@@ -152,7 +152,7 @@ export async function link(store: Store, opts: LinkOptions): Promise<LinkResult>
   );
   if (generate.length) {
     const { applyGenerators } = await import('./generators/generate.js');
-    report.generators = await applyGenerators(tree, generate, { objectsDir: storePaths(store.dir).objects, put: (d) => store.putBytes(d), epoch });
+    report.generators = await applyGenerators(tree, generate, { objectsDir: storePaths(store.dir).objects, put: (d) => store.putBytes(d), epoch, nevras: new Map(packages.map((p) => [p.row.name, nevra(p.row)])) });
     t = lap(opts.timing, 'generators', t);
   }
   const nodes = tree.sorted();

@@ -5,7 +5,8 @@
  * openssl req/genrsa, dbus-uuidgen --ensure, systemd-machine-id-setup; 5:
  * systemd-hwdb update and journalctl --update-catalog as generators; 6:
  * deb-systemd-helper enable is a preset, debian-installed and was-enabled
- * answer as on a first install, account steps name their tool; 7: update-rc.d as rc links, a2enmod and friends). A store
+ * answer as on a first install, account steps name their tool; 7: issue 10's steps: rc links, a2enmod,
+ * writes, mv, ucf, diversions, caps, first-boot datadirs, Python bytecode as a generator). A store
  * records it per package, and `weld import` of a package already in the store
  * classifies its scriptlets again when older.
  * Its own module, so the linker can check it without loading the classifier.

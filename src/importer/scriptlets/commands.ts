@@ -13,6 +13,7 @@ import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
 import { a2Command } from './apache.js';
 import { classifySystem } from './system.js';
+import { pythonCommand } from './python.js';
 
 export interface Cmd {
   /** as written: may be a path such as /sbin/ldconfig */
@@ -1267,6 +1268,8 @@ function shellCmd(c: Cmd, op: 'add' | 'remove'): Result {
 
 export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   const name = base(c.name);
+  const py = pythonCommand(c, env);
+  if (py) return py;
   const sys = classifySystem(c, env, cx);
   if (sys) return sys;
   const h = TABLE[name];

@@ -515,6 +515,8 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
   if (!argv.length) {
     // bare assignments change the shell's own variables
     for (const a of n.assigns) env.vars.set(a.name, expandJoined(a.value, env, cx));
+    // the command whose output a variable holds (`files=$(dpkg -L pkg | sed …)`), under a name no script can spell, for python.ts
+    for (const a of n.assigns) env.vars.set(` $(${a.name})`, a.value.parts.length === 1 && a.value.parts[0]!.t === 'cmdsub' ? [a.value.parts[0]!.text] : null);
     if (!checkRedirs(n.redirs, env, cx, n.text, true)) return { status: null, exited: false };
     if (n.assigns.length) note(cx, `set ${n.assigns.map((a) => a.name).join(' ')}`);
     return { status: n.words.some((w) => w.parts.some((p) => p.t === 'cmdsub')) ? null : true, exited: false };

@@ -13,6 +13,7 @@ import type { Action } from '../../model.js';
 import { WeldError } from '../../errors.js';
 import { modeOf, realpath, type LinkTree } from '../tree.js';
 import { runInView, viewImage, type OutputEntry } from './sandbox.js';
+import { guardsFrom } from '../actions/files.js';
 
 export type GenerateAction = Extract<Action, { kind: 'generate' }>;
 
@@ -24,6 +25,10 @@ export interface GeneratorResult {
   packages: string[];
   outputs: { path: string; size: number; object: string }[];
   ms: number;
+  /** why a generator whose guard held made nothing (PyPy's bytecode) */
+  skipped?: string;
+  /** outputs taken from weld's cache of an earlier run of the same inputs (bytecode) */
+  cached?: boolean;
 }
 
 /** seconds a generator may run (hwdb.bin takes about 2); WELD_GENERATOR_TIMEOUT overrides it */
@@ -33,7 +38,7 @@ const TIMEOUT = 600;
 const PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** The tool's path in the tree, as execve would find it (symlinks followed); null when absent or not executable. */
-function findTool(tree: LinkTree, tool: string): string | null {
+export function findTool(tree: LinkTree, tool: string): string | null {
   const candidates = tool.startsWith('/') ? [tool] : PATH.map((d) => `${d}/${tool}`);
   for (const c of candidates) {
     const p = realpath((q) => tree.get(q), c);
@@ -56,7 +61,7 @@ function distinct(actions: { pkg: string; a: GenerateAction }[]): { pkgs: string
   return [...by.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([, v]) => v);
 }
 
-function same(a: OutputEntry[], b: OutputEntry[]): string | null {
+export function same(a: OutputEntry[], b: OutputEntry[]): string | null {
   const names = new Set([...a.map((e) => e.rel), ...b.map((e) => e.rel)]);
   for (const rel of [...names].sort()) {
     const x = a.find((e) => e.rel === rel);
@@ -74,10 +79,16 @@ function same(a: OutputEntry[], b: OutputEntry[]): string | null {
 export async function applyGenerators(
   tree: LinkTree,
   actions: { pkg: string; a: GenerateAction }[],
-  ctx: { objectsDir: string; put: (data: Uint8Array) => string; epoch: number },
+  ctx: { objectsDir: string; put: (data: Uint8Array) => string; epoch: number; nevras?: ReadonlyMap<string, string> },
 ): Promise<GeneratorResult[]> {
   const results: GeneratorResult[] = [];
-  for (const { pkgs, a } of distinct(actions)) {
+  const env = { PATH: PATH.join(':'), SOURCE_DATE_EPOCH: String(ctx.epoch), LC_ALL: 'C', TZ: 'UTC', HOME: '/nonexistent' };
+  const timeout = Number(process.env.WELD_GENERATOR_TIMEOUT) > 0 ? Math.ceil(Number(process.env.WELD_GENERATOR_TIMEOUT)) : TIMEOUT;
+  // guards answered from the finished tree (`command -v pypy3compile`)
+  const taken = actions.some((x) => x.a.when) ? guardsFrom(tree) : () => true;
+  actions = actions.filter((x) => taken(x.a.when));
+  const bytecode = actions.filter((x) => x.a.generator === 'bytecode');
+  for (const { pkgs, a } of distinct(actions.filter((x) => x.a.generator !== 'bytecode'))) {
     const t0 = performance.now();
     const who = `Generator ${a.generator} (${pkgs.join(', ')})`;
     const tool = findTool(tree, a.tool);
@@ -102,9 +113,9 @@ export async function applyGenerators(
           objectsDir: ctx.objectsDir,
           outDir,
           argv: [tool, ...a.args],
-          env: { PATH: PATH.join(':'), SOURCE_DATE_EPOCH: String(ctx.epoch), LC_ALL: 'C', TZ: 'UTC', HOME: '/nonexistent' },
+          env,
           what: who,
-          timeout: Number(process.env.WELD_GENERATOR_TIMEOUT) > 0 ? Math.ceil(Number(process.env.WELD_GENERATOR_TIMEOUT)) : TIMEOUT,
+          timeout,
         });
       // one after the other: the second must not see the first's output
       runs = [await run(), await run()];
@@ -131,6 +142,10 @@ export async function applyGenerators(
       outputs.push({ path: at, size: e.data!.length, object });
     }
     results.push({ generator: a.generator, tool, args: a.args, packages: pkgs, outputs, ms: Math.round(performance.now() - t0) });
+  }
+  if (bytecode.length) {
+    const { applyBytecode } = await import('./bytecode.js');
+    results.push(...(await applyBytecode(tree, bytecode, { ...ctx, nevras: ctx.nevras ?? new Map(), findTool: (t) => findTool(tree, t), same, env, timeout })));
   }
   return results;
 }
