@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Idempotent host setup: Debian tools the tests use as oracles (mmdebstrap and debootstrap
-# install the installer-oracle sets), and npm deps.
+# install the installer-oracle sets; kmod's depmod/modprobe and libcap2-bin's setcap check the
+# generated module indexes and file capabilities), and npm deps.
 # Safe to run repeatedly; does nothing when everything is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(rpm rpm2cpio cpio cryptsetup-bin erofs-utils libfuse2 fdisk dmsetup attr
       debootstrap mmdebstrap qemu-system-x86 busybox-static xz-utils zstd bzip2 lzma
-      util-linux e2fsprogs file binutils gcc libc6-dev systemd-container apt-utils)
+      util-linux e2fsprogs file binutils gcc libc6-dev systemd-container apt-utils
+      kmod libcap2-bin openssl diffutils)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, has, run, weld, buildMirror } from './helpers/tools.js';
+import { ROOT, has, runAsync, weldAsync, buildMirror } from './helpers/tools.js';
 
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 const MIRROR = path.join(ROOT, 'fixtures/.cache/mirror-minbase');
@@ -76,9 +76,11 @@ describe.skipIf(!canRun)('weld link against debootstrap --variant=minbase (same 
   let work: string;
   let dbs: string;
   let ours: string;
-  beforeAll(() => {
+  // async: a sync spawn of debootstrap blocks the worker past vitest's 60 s RPC timeout on a loaded machine
+  beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-debootstrap-'));
-    run('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEBS, ...NAMES]);
+    const f = await runAsync('bash', [path.join(ROOT, 'scripts/fetch-debs.sh'), DEBS, ...NAMES]);
+    expect(f.status, f.stderr.slice(-4000)).toBe(0);
     const debs = NAMES.map((n) => {
       const f = fs.readdirSync(DEBS).find((x) => x.startsWith(`${n}_`) && x.endsWith('.deb'));
       if (!f) throw new Error(`no .deb for ${n} in ${DEBS}`);
@@ -87,12 +89,13 @@ describe.skipIf(!canRun)('weld link against debootstrap --variant=minbase (same 
     // a file:// mirror of exactly these .debs (rebuilt when the set changes)
     buildMirror(MIRROR, debs);
     dbs = path.join(work, 'debootstrap');
-    run('debootstrap', ['--variant=minbase', '--no-check-gpg', 'bookworm', dbs, `file://${MIRROR}`]);
+    const d = await runAsync('debootstrap', ['--variant=minbase', '--no-check-gpg', 'bookworm', dbs, `file://${MIRROR}`]);
+    expect(d.status, d.stderr.slice(-4000)).toBe(0);
     const store = path.join(work, 'store');
-    const imp = weld(['import', '--store', store, ...debs]);
+    const imp = await weldAsync(['import', '--store', store, ...debs]);
     expect(imp.status, imp.stderr).toBe(0);
     ours = path.join(work, 'weld');
-    const l = weld(['link', '--store', store, '--variant', path.join(ROOT, 'bench/variants/minbase.toml'), '--format', 'dir', '-o', ours]);
+    const l = await weldAsync(['link', '--store', store, '--variant', path.join(ROOT, 'bench/variants/minbase.toml'), '--format', 'dir', '-o', ours]);
     expect(l.status, l.stderr).toBe(0);
   }, 600_000);
   afterAll(() => (process.env.WELD_KEEP ? console.error(work) : fs.rmSync(work, { recursive: true, force: true })));

@@ -10,6 +10,7 @@ const TOOLS = [
   'rpm', 'rpmbuild', 'rpm2cpio', 'rpm2archive', 'cpio', 'dpkg-deb', 'veritysetup', 'mkfs.erofs', 'fsck.erofs', 'dump.erofs',
   'sfdisk', 'dmsetup', 'getfattr', 'setfattr', 'debootstrap', 'mmdebstrap', 'qemu-system-x86_64', 'busybox', 'xz', 'zstd', 'bzip2',
   'ar', 'objcopy', 'tar', 'ldconfig', 'systemd-dissect', 'systemd-sysusers', 'systemd-tmpfiles', 'unshare', 'cc', 'apt-ftparchive',
+  'depmod', 'modprobe', 'setcap', 'openssl', 'cmp', 'chroot', 'perl',
 ];
 
 describe('oracle tools installed by scripts/setup.sh', () => {
