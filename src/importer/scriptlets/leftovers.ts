@@ -119,11 +119,13 @@ function crontabsLoop(c: Cmd, env: Env): Result | null {
  * noninteractively) through /etc/localtime.dpkg-new: the linker's timezone step makes that link
  * (the variant's `timezone`, default tzdata's Etc/UTC).
  */
-function tzdataLocaltime(c: Cmd): Result | null {
+function tzdataLocaltime(c: Cmd, _env: Env, cx: Ctx): Result | null {
   const n = base(c.name);
   const a = c.args;
   if (n === 'ln' && a.length === 3 && a[0] === '-nsf' && a[2] === '/etc/localtime.dpkg-new' && c.text.startsWith('ln -nsf "/usr/share/zoneinfo/$TIMEZONE"'))
     return noop("tzdata's /etc/localtime: made by the linker's timezone step (the variant's timezone, default Etc/UTC as tzdata's debconf answers)", true);
+  // a link the script made with a known zone is renamed as commands.ts says
+  if (cx.out.some((x) => x.kind === 'symlink' && x.path === '/etc/localtime.dpkg-new')) return null;
   if (n === 'mv' && a.length === 3 && a[0] === '-f' && a[1] === '/etc/localtime.dpkg-new' && a[2] === '/etc/localtime')
     return noop("tzdata's /etc/localtime: made by the linker's timezone step (the variant's timezone, default Etc/UTC as tzdata's debconf answers)", true);
   return null;
