@@ -61,6 +61,8 @@ export const IGNORED: { path: string; why: string }[] = [
   { path: '/etc/systemd/system/*.wants/weld-*.service', why: 'first-boot state: the links that enable those units' },
   { path: '/etc/systemd/system/ssh.service.wants', why: "first-boot state: made only for weld-ssh-keygen's link" },
   { path: '/etc/systemd/system/ssh.socket.wants', why: "first-boot state: made only for weld-ssh-keygen's link" },
+  { path: '/etc/systemd/system/mariadb.service.wants', why: "first-boot state: made only for weld-mariadb-install-db's link" },
+  { path: '/etc/systemd/system/postfix.service.wants', why: "first-boot state: made only for weld-newaliases' link" },
   { path: '/etc/ssh/sshd_config.d/weld-host-keys.conf', why: 'first-boot state: where sshd finds the host keys first boot makes, on a read-only /etc' },
   { path: '/etc/aliases.db', why: "first-boot state: the mail aliases database, whose Berkeley DB bytes differ between two runs (newaliases, run by weld-newaliases.service)" },
   { path: '/var/lib/mysql', why: "first-boot state: MariaDB's data directory, whose system tables hold the server's accounts (mysql_install_db, run by weld-mariadb-install-db.service)" },
@@ -75,6 +77,18 @@ export const IGNORED: { path: string; why: string }[] = [
   { path: '/run', why: 'contents of /run: tmpfs at boot' },
   { path: '/tmp', why: 'contents of /tmp: tmpfs at boot' },
 ];
+/**
+ * Links left out by their target, wherever their name: a hash link's name is the hash of a certificate
+ * first boot makes. Each covers links in DIR to TARGET.
+ */
+export const IGNORED_LINKS: { dir: string; target: string; why: string }[] = [
+  {
+    dir: '/etc/ssl/certs',
+    target: 'ssl-cert-snakeoil.pem',
+    why: "first-boot state: the snakeoil certificate's hash link (make-ssl-cert's create_hash_link, or update-ca-certificates' openssl rehash after it), named by the hash of its subject, CN=the installing host's name",
+  },
+];
+const ignoredLink = (p: string, e: { type: string; target?: string }) => e.type === 'link' && IGNORED_LINKS.some((l) => p.startsWith(l.dir + '/') && !p.slice(l.dir.length + 1).includes('/') && e.target === l.target);
 /** shadow dates: the last-change day (field 3) is the day of the install, not compared */
 const SHADOW_DATE_FIELD = 2;
 /** these are walked as directories but their contents are left out */
@@ -137,6 +151,7 @@ export function walk(root: string): Map<string, Entry> {
       const owner = `${users.get(st.uid) ?? `#${st.uid}`}:${groups.get(st.gid) ?? `#${st.gid}`}`;
       const e: Entry = { type: st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other', mode: st.mode & 0o7777, owner };
       if (e.type === 'link') e.target = fs.readlinkSync(full);
+      if (ignoredLink(p, e)) continue;
       if (e.type === 'file' && !bytecode(p)) e.hash = digest(p, full);
       if (e.type === 'other') e.target = `kind ${st.mode >> 12}`;
       out.set(p, e);
@@ -186,7 +201,7 @@ export function compareTrees(inst: Map<string, Entry>, ours: Map<string, Entry>)
   const out: string[] = [];
   // a cached index may predate an entry of IGNORED
   for (const [p, a] of inst) {
-    if (ignored(p)) continue;
+    if (ignored(p) || ignoredLink(p, a)) continue;
     const b = ours.get(p);
     if (!b) out.push(`- ${p}`);
     else {
@@ -194,7 +209,7 @@ export function compareTrees(inst: Map<string, Entry>, ours: Map<string, Entry>)
       if (d) out.push(`~ ${p} (${d})`);
     }
   }
-  for (const p of ours.keys()) if (!inst.has(p) && !ignored(p)) out.push(`+ ${p}`);
+  for (const [p, b] of ours) if (!inst.has(p) && !ignored(p) && !ignoredLink(p, b)) out.push(`+ ${p}`);
   return out.sort((x, y) => (x.slice(2) < y.slice(2) ? -1 : x.slice(2) > y.slice(2) ? 1 : 0));
 }
 

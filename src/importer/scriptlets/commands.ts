@@ -13,6 +13,7 @@ import { evalTest } from './testexpr.js';
 import { compareVersionsWithEmpty } from './versions.js';
 import { a2Command } from './apache.js';
 import { classifySystem } from './system.js';
+import { classifyLeftover } from './leftovers.js';
 import { pythonCommand } from './python.js';
 
 export interface Cmd {
@@ -1272,6 +1273,8 @@ export function classifyCommand(c: Cmd, env: Env, cx: Ctx): Result {
   if (py) return py;
   const sys = classifySystem(c, env, cx);
   if (sys) return sys;
+  const lo = classifyLeftover(c, env, cx);
+  if (lo) return lo;
   const h = TABLE[name];
   if (h) return h(c, env, cx);
   const a2 = name.startsWith('a2') ? a2Command(c) : null;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyScriptlet, parseSysusers } from '../../importer/scriptlets/index.js';
 import { LinkTree } from '../tree.js';
-import { applyAccounts, type AccountStep } from './users.js';
+import { adduserGecos, applyAccounts, type AccountStep } from './users.js';
 
 // base-passwd 3.6.1's masters, as bookworm ships them
 const PASSWD_MASTER = 'root:*:0:0:root:/root:/bin/bash|daemon:*:1:1:daemon:/usr/sbin:/usr/sbin/nologin|bin:*:2:2:bin:/bin:/usr/sbin/nologin|sys:*:3:3:sys:/dev:/usr/sbin/nologin|sync:*:4:65534:sync:/bin:/bin/sync|games:*:5:60:games:/usr/games:/usr/sbin/nologin|man:*:6:12:man:/var/cache/man:/usr/sbin/nologin|lp:*:7:7:lp:/var/spool/lpd:/usr/sbin/nologin|mail:*:8:8:mail:/var/mail:/usr/sbin/nologin|news:*:9:9:news:/var/spool/news:/usr/sbin/nologin|uucp:*:10:10:uucp:/var/spool/uucp:/usr/sbin/nologin|proxy:*:13:13:proxy:/bin:/usr/sbin/nologin|www-data:*:33:33:www-data:/var/www:/usr/sbin/nologin|backup:*:34:34:backup:/var/backups:/usr/sbin/nologin|list:*:38:38:Mailing List Manager:/var/list:/usr/sbin/nologin|irc:*:39:39:ircd:/run/ircd:/usr/sbin/nologin|_apt:*:42:65534::/nonexistent:/usr/sbin/nologin|nobody:*:65534:65534:nobody:/nonexistent:/usr/sbin/nologin'.split('|');
@@ -88,6 +88,35 @@ describe('applyAccounts', () => {
         expect(got.gshadow).toEqual(real('gshadow'));
       } finally {
         fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  );
+  it('pads an adduser --gecos as chfn does ("MySQL Server" → "MySQL Server,,,")', () => {
+    const got = link(script('mariadb-server', 'adduser --system --disabled-login --no-create-home --home /nonexistent --gecos "MySQL Server" --shell /bin/false mysql'));
+    expect(got.passwd.find((l) => l.startsWith('mysql:'))).toBe('mysql:x:100:65534:MySQL Server,,,:/nonexistent:/bin/false');
+    // useradd -c and sysusers keep the comment as given
+    expect(link(script('p', 'useradd -r -c "Foo daemon" foo')).passwd.find((l) => l.startsWith('foo:'))).toBe('foo:x:999:999:Foo daemon:/home/foo:/bin/sh');
+  });
+
+  const COMMENTS = ['MySQL Server', '', 'a,b', 'a,b,c,d,e,f', 'a,,c,', 'a,b,c,d,,f', 'Name,Room,Work,Home'];
+  it.skipIf(process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v adduser && command -v chfn && command -v unshare']).status !== 0)(
+    "equals the real adduser's GECOS (its chfn calls) for commas and empty fields",
+    () => {
+      // adduser has no --root: it runs in a mount namespace whose /etc is a copy holding only the base accounts
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'weld-gecos-'));
+      try {
+        const etc = path.join(dir, 'etc');
+        fs.cpSync('/etc', etc, { recursive: true, verbatimSymlinks: true });
+        const base = link([]);
+        for (const f of ['passwd', 'group', 'shadow', 'gshadow'] as const) fs.writeFileSync(path.join(etc, f), base[f].join('\n') + '\n');
+        const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+        const cmds = COMMENTS.map((c, i) => `adduser --quiet --system --no-create-home --gecos ${quote(c)} u${i}`);
+        const r = spawnSync('unshare', ['-m', 'sh', '-ec', `mount --bind ${quote(etc)} /etc\n${cmds.join('\n')}`]);
+        expect(r.status, r.stderr.toString()).toBe(0);
+        const real = new Map(fs.readFileSync(path.join(etc, 'passwd'), 'utf8').split('\n').map((l) => l.split(':')).map((f) => [f[0], f[4]]));
+        COMMENTS.forEach((c, i) => expect(adduserGecos(c), JSON.stringify(c)).toBe(real.get(`u${i}`)));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     },
   );

@@ -28,6 +28,21 @@ const SYS_MAX = 999;
 const USER_MIN = 1000;
 const USER_MAX = 59999;
 
+/**
+ * The GECOS field adduser leaves: adduser 3.134 makes the account with useradd and no comment, then
+ * sets a --gecos/--comment with chfn (its ch_comment): `chfn -f C` when C has no comma, else Perl's
+ * split(/,/) (trailing empty fields dropped) as `-f -r`, then `-w`, `-h`, `-o` for the fields there are.
+ * chfn writes "full,room,work,home" and ",other" when other is not empty, so "MySQL Server" comes out
+ * "MySQL Server,,,".
+ */
+export function adduserGecos(comment: string): string {
+  if (!comment.includes(',')) return `${comment},,,`;
+  const f = comment.split(',');
+  while (f.length && f[f.length - 1] === '') f.pop();
+  const [full = '', room = '', work = '', home = '', other = ''] = f;
+  return `${full},${room},${work},${home}${other ? `,${other}` : ''}`;
+}
+
 function parseDb(text: string | undefined): string[][] {
   if (!text) return [];
   return text
@@ -141,7 +156,7 @@ export function applyAccounts(
     if (u.system) systemUser.add(u.name);
     const home = u.home ?? (tool === 'sysusers' ? '/' : tool === 'useradd' || (tool === 'adduser' && !u.system) ? `/home/${u.name}` : '/nonexistent');
     const shell = u.shell ?? (tool === 'useradd' ? (variant.format === 'deb' ? '/bin/sh' : '/bin/bash') : tool === 'adduser' && !u.system ? '/bin/bash' : nologin);
-    passwd.push([u.name, 'x', String(uid), String(gid), u.comment ?? '', home, shell]);
+    passwd.push([u.name, 'x', String(uid), String(gid), u.comment !== undefined && tool === 'adduser' ? adduserGecos(u.comment) : u.comment ?? '', home, shell]);
     for (const sg of u.groups ?? []) addGroup({ name: sg, members: [u.name], system: true, tool });
   };
 
