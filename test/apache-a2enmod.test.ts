@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action } from '../src/model.js';
 import { classifyScriptlet } from '../src/importer/scriptlets/index.js';
 import { applyApache } from '../src/linker/actions/apache.js';
-import { LinkTree } from '../src/linker/tree.js';
-import { ROOT, has, run } from './helpers/tools.js';
+import type { LinkTree } from '../src/linker/tree.js';
+import { ROOT, has, run, treeOf } from './helpers/tools.js';
 
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 const canRun = has('dpkg-deb') && has('apt-get') && has('perl') && has('find') && process.getuid?.() === 0;
@@ -48,20 +48,6 @@ function treeListing(tree: LinkTree, under: string[]): string[] {
     .sort();
 }
 
-function treeOf(root: string): LinkTree {
-  const tree = new LinkTree(0);
-  const walk = (rel: string) => {
-    for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
-      const p = `${rel}/${name}`;
-      const st = fs.lstatSync(path.join(root, p));
-      if (st.isSymbolicLink()) tree.symlink(p, fs.readlinkSync(path.join(root, p)), 'test');
-      else if (st.isDirectory()) (tree.mkdir(p, 'test'), walk(p));
-      else if (st.isFile()) tree.writeFile(p, fs.readFileSync(path.join(root, p)), 'test', st.mode & 0o7777);
-    }
-  };
-  walk('');
-  return tree;
-}
 
 describe.skipIf(!canRun)('a2enmod, a2enconf, a2ensite against the real script', () => {
   let work: string;

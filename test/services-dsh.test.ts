@@ -15,8 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action } from '../src/model.js';
 import { classifyScriptlet } from '../src/importer/scriptlets/index.js';
 import { applyServices } from '../src/linker/actions/services.js';
-import { LinkTree } from '../src/linker/tree.js';
-import { ROOT, has, run } from './helpers/tools.js';
+import { ROOT, has, run, treeOf } from './helpers/tools.js';
 
 const DEBS = path.join(ROOT, 'fixtures/.cache/deb');
 // ssh.socket ships disabled (--no-enable); avahi-daemon.service has Also= and Alias=; rsyslog Alias=syslog.service
@@ -49,21 +48,6 @@ function links(root: string): string[] {
   return out;
 }
 
-/** the unpacked root as a LinkTree: files with content, symlinks, directories */
-function treeOf(root: string): LinkTree {
-  const tree = new LinkTree(0);
-  const walk = (rel: string) => {
-    for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
-      const p = `${rel}/${name}`;
-      const st = fs.lstatSync(path.join(root, p));
-      if (st.isSymbolicLink()) tree.symlink(p, fs.readlinkSync(path.join(root, p)), 'test');
-      else if (st.isDirectory()) (tree.mkdir(p, 'test'), walk(p));
-      else if (st.isFile()) tree.writeFile(p, fs.readFileSync(path.join(root, p)), 'test', st.mode & 0o7777);
-    }
-  };
-  walk('');
-  return tree;
-}
 
 describe.skipIf(!canRun)('service enablement against the real deb-systemd-helper', () => {
   let work: string;

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { LinkTree } from '../../src/linker/tree.js';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -70,4 +71,20 @@ export function buildMirror(mirror: string, debs: string[]): void {
   mkdirSync(path.join(mirror, 'dists/bookworm/main/binary-amd64'), { recursive: true });
   for (const f of debs) copyFileSync(f, path.join(pool, path.basename(f)));
   run('bash', ['-c', 'cd "$1" && apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages && apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm -o APT::FTPArchive::Release::Codename=bookworm -o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures=amd64 release dists/bookworm > Release.tmp && mv Release.tmp dists/bookworm/Release', 'mirror', mirror]);
+}
+
+/** An unpacked root as a LinkTree: files with content and mode, symlinks, directories. */
+export function treeOf(root: string): LinkTree {
+  const tree = new LinkTree(0);
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(root, rel)).sort()) {
+      const p = `${rel}/${name}`;
+      const st = lstatSync(path.join(root, p));
+      if (st.isSymbolicLink()) tree.symlink(p, readlinkSync(path.join(root, p)), 'test');
+      else if (st.isDirectory()) (tree.mkdir(p, 'test'), walk(p));
+      else if (st.isFile()) tree.writeFile(p, readFileSync(path.join(root, p)), 'test', st.mode & 0o7777);
+    }
+  };
+  walk('');
+  return tree;
 }
