@@ -88,7 +88,7 @@ export type Action =
   /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
   | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }
   /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n); `edits`: sed s/// applied to the copy (a template a script edits, then installs with ucf) */
-  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[]; edits?: SedSubst[] }
+  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[]; edits?: SedEdit[] }
   /** a file written with content the script fixes (`cat > F <<EOF`, `echo … >> F`, `cat A >> F`): `parts` in order, `append` for >>; `createMode` as for `file` */
   | { kind: 'write'; path: string; append: boolean; parts: WritePart[]; when?: Guard[]; createMode?: number }
   /** mv [-f] FROM TO of a single path (rename(2) semantics: TO is replaced) */
@@ -132,8 +132,8 @@ export type Action =
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };
 
-/** literal text, or the content of a file in the image */
-export type WritePart = { text: string } | { file: string };
+/** literal text, or the content of a file in the image (with `edits`: as `sed` printed it) */
+export type WritePart = { text: string } | { file: string; edits?: SedEdit[] };
 
 /** one sed `s/RE/REPL/[g]`, applied line by line: `re` is JavaScript RegExp source translated exactly from sed's; `repl` literal text and group numbers (0: sed's &) */
 export interface SedSubst {
@@ -141,6 +141,15 @@ export interface SedSubst {
   global: boolean;
   repl: (string | number)[];
 }
+
+/** sed `/RE/d`: a line `re` matches is dropped, and the commands after it do not see it */
+export interface SedDelete {
+  re: string;
+  delete: true;
+}
+
+/** one command of a sed script weld applies exactly, in script order */
+export type SedEdit = SedSubst | SedDelete;
 
 /** ssh-host-key: ssh-keygen of a host key; ssl-snakeoil: make-ssl-cert's default certificate; private-key: any other key (openssl req -keyout, genrsa…); machine-id: dbus-uuidgen --ensure, systemd-machine-id-setup; mariadb-datadir: mysql_install_db's system tables in /var/lib/mysql; mail-aliases: newaliases' /etc/aliases.db (not reproducible) */
 export type FirstbootWhat = 'ssh-host-key' | 'ssl-snakeoil' | 'private-key' | 'machine-id' | 'mariadb-datadir' | 'mail-aliases';

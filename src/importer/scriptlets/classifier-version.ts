@@ -11,4 +11,4 @@
  * classifies its scriptlets again when older.
  * Its own module, so the linker can check it without loading the classifier.
  */
-export const CLASSIFIER_VERSION = 7;
+export const CLASSIFIER_VERSION = 8;

@@ -4,7 +4,7 @@
  * a reason; it also gives the exit status when it is knowable without running
  * anything (tests, `true`), so the walker can prune branches.
  */
-import type { Action, Guard, SedSubst } from '../../model.js';
+import type { Action, Guard, SedEdit } from '../../model.js';
 import { readSedScript, sedCommandLine } from './sed.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 import { parseSysusers } from './sysusers.js';
@@ -683,7 +683,7 @@ export interface TempState {
   from: string | null;
   /** cp -p or -a: the copy has the shipped file's mode and owner (mktemp's 0600 otherwise) */
   preserve: boolean;
-  edits: SedSubst[];
+  edits: SedEdit[];
   /** why its content is not known */
   unknown?: string;
 }

@@ -10,6 +10,7 @@ import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
 import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd } from './commands.js';
 import { commandOutput } from './system.js';
+import { readSedScript, sedCommandLine } from './sed.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
@@ -532,7 +533,7 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
     cx.out.push({ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` });
     return { status: null, exited: false };
   }
-  if ((name === 'cat' || name === 'echo') && !cx.funcs.has(name)) {
+  if ((name === 'cat' || name === 'echo' || name === 'sed') && !cx.funcs.has(name)) {
     const w = writeOf(n, name, argv, env, cx);
     if (w) {
       if (typeof w !== 'string' && undecided(env)) cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes ${w.path} in a branch whose condition weld cannot decide at line ${n.line}` });
@@ -545,7 +546,7 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
         cx.out.push(...withGuards(env, [w]));
         cx.createdFiles.add(w.path);
       }
-      return { status: typeof w === 'string' || name === 'cat' ? null : true, exited: false };
+      return { status: typeof w === 'string' || name !== 'echo' ? null : true, exited: false };
     }
   }
   // `:` and `true` print nothing: their redirections only create files
@@ -585,7 +586,11 @@ function writeOf(n: Extract<Node, { t: 'simple' }>, name: string, argv: Val[], e
   if (args.some((a) => a === null)) return `${name} writes ${path} with content weld cannot resolve`;
   const a = args as string[];
   const parts: Extract<Action, { kind: 'write' }>['parts'] = [];
-  if (name === 'echo') {
+  if (name === 'sed') {
+    const sed = sedWrite(a, path, env);
+    if (typeof sed === 'string') return sed;
+    parts.push(sed);
+  } else if (name === 'echo') {
     // dash's echo expands backslash escapes and bash's does not: only plain text is the same in both
     const noNl = a[0] === '-n';
     const words = noNl ? a.slice(1) : a;
@@ -625,6 +630,26 @@ function writeOf(n: Extract<Node, { t: 'simple' }>, name: string, argv: Val[], e
   const w: Extract<Action, { kind: 'write' }> = { kind: 'write', path, append: r.op === '>>', parts: merged };
   if (cm !== undefined) w.createMode = cm;
   return w;
+}
+
+/**
+ * `sed SCRIPT FILE > OUT`: FILE as sed prints it, when the script is only `s` and `/RE/d`
+ * commands weld applies exactly; one input file (sed joins several into one stream).
+ */
+function sedWrite(args: string[], path: string, env: Env): Extract<Action, { kind: 'write' }>['parts'][number] | string {
+  // -n prints only what `p` asks for
+  if (args.some((x) => x === '--quiet' || x === '--silent' || /^-[a-zA-Z]*n/.test(x))) return `sed -n writes ${path} with only what its script prints`;
+  const cl = sedCommandLine(args);
+  if (typeof cl === 'string') return `sed writes ${path}: ${cl}`;
+  if (cl.inPlace) return `sed -i with its output redirected to ${path}`;
+  const sc = readSedScript(cl.script, cl.ere);
+  if (typeof sc === 'string') return `sed writes ${path} with the script ${JSON.stringify(cl.script)}: ${sc}`;
+  if (sc.sideEffect) return `sed writes ${path}, and ${sc.sideEffect}`;
+  if (typeof sc.substs === 'string') return `sed writes ${path} with the script ${JSON.stringify(cl.script)}: ${sc.substs}`;
+  if (cl.files.length !== 1 || cl.files[0] === '-') return `sed writes ${path} from ${cl.files.length ? 'several inputs' : 'its standard input'}`;
+  const from = absPath(cl.files[0]!, env);
+  if (from === null) return `sed writes ${path} from "${cl.files[0]}", a path weld cannot resolve`;
+  return sc.substs.length ? { file: from, edits: sc.substs } : { file: from };
 }
 
 /**
