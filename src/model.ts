@@ -84,7 +84,7 @@ export type Action =
   | { kind: 'rclinks'; op: 'defaults' | 'defaults-disabled' | 'enable' | 'disable' | 'remove'; script: string; levels?: string[] }
   /** a2enmod/a2dismod, a2enconf/a2disconf, a2ensite/a2dissite: NAME's links in /etc/apache2/*-enabled and the state a2enmod keeps (`maint`: -m) */
   | { kind: 'apache'; op: 'enable' | 'disable'; what: 'module' | 'conf' | 'site'; name: string; maint: boolean }
-  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[] }
+  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[]; like?: LikeShipped }
   /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
   | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }
   /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n); `edits`: sed s/// applied to the copy (a template a script edits, then installs with ucf) */
@@ -104,7 +104,7 @@ export type Action =
    * chgrp, chmod), owners by name; `tool` decides what a missing path means and whether chown's
    * clearing of setuid/setgid applies
    */
-  | { kind: 'statoverride'; tool: 'dpkg-statoverride' | 'chown' | 'chmod'; path: string; user?: string; group?: string; mode?: number; when?: Guard[] }
+  | { kind: 'statoverride'; tool: 'dpkg-statoverride' | 'chown' | 'chmod'; path: string; user?: string; group?: string; mode?: number; when?: Guard[]; like?: LikeShipped }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   /**
@@ -131,6 +131,17 @@ export type Action =
   | { kind: 'postconf'; dir: string; settings: [string, string][] }
   | { kind: 'noop'; what: string }
   | { kind: 'opaque'; text: string; reason: string };
+
+/**
+ * Fields a script gives from another path as the image ships it (`mkdir -m $(stat -L -c %a /usr/local)`,
+ * `chown $(stat -L -c %u P):$(stat -L -c %g P)`): each names the path whose mode, owner or group the
+ * linker copies, following links; the path missing, stat prints nothing and the command fails
+ */
+export interface LikeShipped {
+  mode?: string;
+  user?: string;
+  group?: string;
+}
 
 /** literal text, or the content of a file in the image (with `edits`: as `sed` printed it) */
 export type WritePart = { text: string } | { file: string; edits?: SedEdit[] };

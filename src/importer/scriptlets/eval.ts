@@ -8,7 +8,7 @@
  */
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
-import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd } from './commands.js';
+import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd, type StatWord } from './commands.js';
 import { commandOutput } from './system.js';
 import { readSedScript, sedCommandLine } from './sed.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
@@ -558,9 +558,40 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
     return callFunction(name, fn, argv.slice(1), env, cx, n);
   }
   const cmd: Cmd = { name, args: argv.slice(1).map(one), alts: argv.slice(1), text: n.text, line: n.line, heredoc, stdinRedirected: n.redirs.some((r) => r.op === '<') };
+  // each word one field: an argument's `$(stat …)` can be told apart
+  if (argv.length === n.words.length) {
+    const st = n.words.slice(1).map(statWord);
+    if (st.some((x) => x !== null)) cmd.stat = st;
+  }
   const r = classifyCommand(cmd, env, cx);
   if (redirsOk) cx.out.push(...withGuards(env, r.actions));
   return { status: r.status, exited: r.exit === true };
+}
+
+/**
+ * A word made of `$(stat -L -c %a|%u|%g /PATH)` and literal text (`$(stat …):$(stat …)`): what only the
+ * image as shipped answers, for mkdir/chmod/chown/chgrp to give as `like`. Null when the word has none,
+ * or anything else. -L: the path's links followed, as the linker does.
+ */
+function statWord(w: Word): StatWord | null {
+  const out: StatWord = [];
+  let refs = 0;
+  for (const p of w.parts) {
+    if (p.t === 'lit') out.push(p.v);
+    else if (p.t === 'cmdsub') {
+      const t = p.text.trim().split(/\s+/).map((x) => x.replace(/^(['"])(.*)\1$/, '$2'));
+      if (t[0] !== 'stat' || t.length !== 5) return null;
+      const opts = t.slice(1, 4);
+      const c = opts.indexOf('-c');
+      const fmt = c >= 0 ? /^%([aug])$/.exec(opts[c + 1] ?? '')?.[1] : undefined;
+      if (!fmt || !opts.some((x) => x === '-L' || x === '--dereference') || opts.length !== 3) return null;
+      const path = t[4]!;
+      if (!path.startsWith('/') || /[*?[$`\\]/.test(path)) return null;
+      out.push({ fmt: fmt as 'a' | 'u' | 'g', path: path.length > 1 ? path.replace(/\/+$/, '') : path });
+      refs++;
+    } else return null;
+  }
+  return refs ? out : null;
 }
 
 const OUTPUT_OPS = new Set(['>', '>>', '>|']);

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { SedEdit } from '../../model.js';
+import type { Action, SedEdit } from '../../model.js';
 import { readSedScript } from '../../importer/scriptlets/sed.js';
 import { LinkTree, modeOf } from '../tree.js';
-import { applyFileOps, applySedSubsts, guardsFrom, type FileOp as Op } from './files.js';
+import { applyFileOps, applySedSubsts, guardsFrom, resolveLike, type FileOp as Op } from './files.js';
 
 function tree(): LinkTree {
   const t = new LinkTree(1000);
@@ -173,6 +173,19 @@ describe('applyFileOps: sed output redirected to a file', () => {
     expect(r.applied).toBe(1);
     expect(text(t, '/etc/modules')).toBe('# example\nloop\n');
     expect(t.get('/etc/modules')).toMatchObject({ mode: modeOf('file', 0o644), user: 'root' });
+  });
+});
+
+describe('resolveLike', () => {
+  it('gives the mode, owner and group of the named path as the tree has it, through links; null where it is missing', () => {
+    const t = tree();
+    t.mkdir('/usr/local', 'pkg', 0o2775, 'root', 'staff');
+    t.symlink('/usr/loc', 'local', 'pkg');
+    const a: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: '/usr/local/share/ca-certificates' };
+    expect(resolveLike(t, { ...a, like: { mode: '/usr/loc', group: '/usr/local' } }, (p) => p)).toEqual({ ...a, mode: 0o2775, group: 'staff' });
+    expect(resolveLike(t, { ...a, like: { user: '/usr/share/x/dot.bashrc' } }, (p) => p)).toEqual({ ...a, user: 'u' });
+    expect(resolveLike(t, { ...a, like: { mode: '/nowhere' } }, (p) => p)).toBeNull();
+    expect(resolveLike(t, a, (p) => p)).toBe(a);
   });
 });
 

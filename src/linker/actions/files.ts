@@ -1,4 +1,4 @@
-import type { Action, Guard, SedEdit } from '../../model.js';
+import type { Action, Guard, LikeShipped, SedEdit } from '../../model.js';
 import { modeOf, realpath, type LinkNode, type LinkTree } from '../tree.js';
 
 export type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'write' | 'rename' | 'rmdir' | 'remove' }>;
@@ -49,6 +49,26 @@ export function applySedSubsts(data: Uint8Array, substs: readonly SedEdit[]): Ui
     out += line + (i < lines.length - 1 || endsNl ? '\n' : '');
   });
   return Buffer.from(out, 'latin1');
+}
+
+/**
+ * An action's `like` fields answered from the tree as the packages ship it: the mode, owner or group
+ * of the path each names, its links followed (stat -L). Null when a named path is missing: stat
+ * prints nothing there and the command it feeds fails.
+ */
+export function resolveLike<A extends { mode?: number; user?: string; group?: string; like?: LikeShipped }>(tree: LinkTree, a: A, resolve: (p: string) => string): A | null {
+  if (!a.like) return a;
+  const out: A = { ...a };
+  delete out.like;
+  for (const [field, p] of Object.entries(a.like) as [keyof LikeShipped, string][]) {
+    const real = realpath((q) => tree.get(q), resolve(p));
+    const n = real === null ? undefined : tree.get(real);
+    if (!n) return null;
+    if (field === 'mode') out.mode = n.mode & 0o7777;
+    else if (field === 'user') out.user = n.user;
+    else out.group = n.group;
+  }
+  return out;
 }
 
 export interface FileOpsResult {
