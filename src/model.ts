@@ -130,7 +130,8 @@ export type Action =
   /** postconf -e KEY=VALUE…: postconf's edit of main.cf in DIR (-c, default /etc/postfix): replace the `KEY =` line, or append it */
   | { kind: 'postconf'; dir: string; settings: [string, string][] }
   | { kind: 'noop'; what: string }
-  | { kind: 'opaque'; text: string; reason: string };
+  /** a step weld does not model; `when`: it runs only under these file tests */
+  | { kind: 'opaque'; text: string; reason: string; when?: Guard[] };
 
 /**
  * Fields a script gives from another path as the image ships it (`mkdir -m $(stat -L -c %a /usr/local)`,

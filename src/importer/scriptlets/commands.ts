@@ -1218,9 +1218,11 @@ const TABLE: Record<string, Handler> = {
   ':': () => noop(':', true),
   false: () => noop('false', false),
   exit: () => ({ actions: [{ kind: 'noop', what: 'exit' }], status: null, exit: true }),
-  return: (_c, _e, cx) => {
+  return: (c, _e, cx) => {
     if (cx.callDepth > 0) cx.returned.add(cx.callDepth);
-    return { actions: [{ kind: 'noop', what: 'return' }], status: null, exit: true };
+    // `return N` is the function's status, which its caller's `if` reads (apache2's is_fresh_install)
+    const n = c.args.length === 1 && c.args[0] !== null && /^[0-9]+$/.test(c.args[0]) ? Number(c.args[0]) % 256 : null;
+    return { actions: [{ kind: 'noop', what: 'return' }], status: n === null ? null : n === 0, exit: true };
   },
   '[': (c, env, cx) => testCmd(c, env, cx),
   '[[': (c, env, cx) => testCmd(c, env, cx),

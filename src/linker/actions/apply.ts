@@ -136,7 +136,8 @@ export async function applyActions(
   // 2b. files the scripts make: ln -s, cp, `: > f` with chown/chmod, rmdir, rm -f
   const fileOps = all.filter((x): x is { pkg: string; phase: string; a: FileOp } => (FILE_OP_KINDS as readonly string[]).includes(x.a.kind));
   const isId = (s: string) => /^\d+$/.test(s);
-  const partial = new Set(all.filter((x) => x.a.kind === 'opaque').map((x) => `${x.pkg}\0${x.phase}`));
+  // an opaque step in a branch the shipped tree does not take (`[ -f /etc/x.conf ]` on a fresh image) does not run
+  const partial = new Set(all.filter((x) => x.a.kind === 'opaque' && taken(x.a.when)).map((x) => `${x.pkg}\0${x.phase}`));
   report.files = applyFileOps(
     tree,
     fileOps,
