@@ -84,11 +84,11 @@ export type Action =
   | { kind: 'rclinks'; op: 'defaults' | 'defaults-disabled' | 'enable' | 'disable' | 'remove'; script: string; levels?: string[] }
   /** a2enmod/a2dismod, a2enconf/a2disconf, a2ensite/a2dissite: NAME's links in /etc/apache2/*-enabled and the state a2enmod keeps (`maint`: -m) */
   | { kind: 'apache'; op: 'enable' | 'disable'; what: 'module' | 'conf' | 'site'; name: string; maint: boolean }
-  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[] }
+  | { kind: 'directory'; path: string; mode?: number; user?: string; group?: string; when?: Guard[]; like?: LikeShipped }
   /** ln -s TARGET PATH; `force` replaces an existing link (-f) */
   | { kind: 'symlink'; path: string; target: string; force: boolean; when?: Guard[] }
   /** cp FROM TO of a regular file (following links); `preserve` keeps mode and owner (-p); `noClobber` leaves an existing TO (-n); `edits`: sed s/// applied to the copy (a template a script edits, then installs with ucf) */
-  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[]; edits?: SedSubst[] }
+  | { kind: 'copy'; from: string; to: string; preserve: boolean; noClobber: boolean; when?: Guard[]; edits?: SedEdit[] }
   /** a file written with content the script fixes (`cat > F <<EOF`, `echo … >> F`, `cat A >> F`): `parts` in order, `append` for >>; `createMode` as for `file` */
   | { kind: 'write'; path: string; append: boolean; parts: WritePart[]; when?: Guard[]; createMode?: number }
   /** mv [-f] FROM TO of a single path (rename(2) semantics: TO is replaced) */
@@ -104,7 +104,7 @@ export type Action =
    * chgrp, chmod), owners by name; `tool` decides what a missing path means and whether chown's
    * clearing of setuid/setgid applies
    */
-  | { kind: 'statoverride'; tool: 'dpkg-statoverride' | 'chown' | 'chmod'; path: string; user?: string; group?: string; mode?: number; when?: Guard[] }
+  | { kind: 'statoverride'; tool: 'dpkg-statoverride' | 'chown' | 'chmod'; path: string; user?: string; group?: string; mode?: number; when?: Guard[]; like?: LikeShipped }
   | { kind: 'tmpfiles'; configs: string[] }
   | { kind: 'cache'; tool: string; args: string[] }
   /**
@@ -130,10 +130,22 @@ export type Action =
   /** postconf -e KEY=VALUE…: postconf's edit of main.cf in DIR (-c, default /etc/postfix): replace the `KEY =` line, or append it */
   | { kind: 'postconf'; dir: string; settings: [string, string][] }
   | { kind: 'noop'; what: string }
-  | { kind: 'opaque'; text: string; reason: string };
+  /** a step weld does not model; `when`: it runs only under these file tests */
+  | { kind: 'opaque'; text: string; reason: string; when?: Guard[] };
 
-/** literal text, or the content of a file in the image */
-export type WritePart = { text: string } | { file: string };
+/**
+ * Fields a script gives from another path as the image ships it (`mkdir -m $(stat -L -c %a /usr/local)`,
+ * `chown $(stat -L -c %u P):$(stat -L -c %g P)`): each names the path whose mode, owner or group the
+ * linker copies, following links; the path missing, stat prints nothing and the command fails
+ */
+export interface LikeShipped {
+  mode?: string;
+  user?: string;
+  group?: string;
+}
+
+/** literal text, or the content of a file in the image (with `edits`: as `sed` printed it) */
+export type WritePart = { text: string } | { file: string; edits?: SedEdit[] };
 
 /** one sed `s/RE/REPL/[g]`, applied line by line: `re` is JavaScript RegExp source translated exactly from sed's; `repl` literal text and group numbers (0: sed's &) */
 export interface SedSubst {
@@ -141,6 +153,15 @@ export interface SedSubst {
   global: boolean;
   repl: (string | number)[];
 }
+
+/** sed `/RE/d`: a line `re` matches is dropped, and the commands after it do not see it */
+export interface SedDelete {
+  re: string;
+  delete: true;
+}
+
+/** one command of a sed script weld applies exactly, in script order */
+export type SedEdit = SedSubst | SedDelete;
 
 /** ssh-host-key: ssh-keygen of a host key; ssl-snakeoil: make-ssl-cert's default certificate; private-key: any other key (openssl req -keyout, genrsa…); machine-id: dbus-uuidgen --ensure, systemd-machine-id-setup; mariadb-datadir: mysql_install_db's system tables in /var/lib/mysql; mail-aliases: newaliases' /etc/aliases.db (not reproducible) */
 export type FirstbootWhat = 'ssh-host-key' | 'ssl-snakeoil' | 'private-key' | 'machine-id' | 'mariadb-datadir' | 'mail-aliases';

@@ -4,7 +4,7 @@
  * a reason; it also gives the exit status when it is knowable without running
  * anything (tests, `true`), so the walker can prune branches.
  */
-import type { Action, Guard, SedSubst } from '../../model.js';
+import type { Action, Guard, LikeShipped, SedEdit } from '../../model.js';
 import { readSedScript, sedCommandLine } from './sed.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 import { parseSysusers } from './sysusers.js';
@@ -26,7 +26,16 @@ export interface Cmd {
   line: number;
   heredoc?: string;
   stdinRedirected: boolean;
+  /** per argument, when its word holds `$(stat -L -c %a|%u|%g P)`: the word as those and literal text (eval.ts statWord) */
+  stat?: (StatWord | null)[];
 }
+
+/** `$(stat -L -c %a P)` (mode), `%u` (owner id), `%g` (group id) of an absolute path */
+export interface StatRef {
+  fmt: 'a' | 'u' | 'g';
+  path: string;
+}
+export type StatWord = (StatRef | string)[];
 
 export interface Result {
   actions: Action[];
@@ -50,6 +59,42 @@ function exactArgs(c: Cmd): string[] | null {
 }
 
 const unresolved = (c: Cmd): Result => opaque(c, `cannot resolve the arguments of "${base(c.name)}"`);
+
+/** stands for an argument that is a `$(stat …)` word, with its index, in exactArgs(withStat(c)) */
+const STAT_ARG = '\0stat ';
+
+/** the arguments with each `$(stat -L -c … P)` word as a placeholder likeOf reads */
+function withStat(c: Cmd): Cmd {
+  if (!c.stat) return c;
+  return { ...c, args: c.args.map((x, i) => (x === null && c.stat![i] ? `${STAT_ARG}${i}` : x)) };
+}
+
+/**
+ * What a `$(stat …)` argument gives: mkdir -m and chmod a mode (`%a`), chgrp a group (`%g`), chown
+ * `%u`, `%u:%g` or `:%g`. Undefined when the argument is no such word; a reason when it is one
+ * weld does not model.
+ */
+function likeOf(c: Cmd, arg: string | undefined, as: 'mode' | 'chgrp' | 'chown'): LikeShipped | string | undefined {
+  if (arg === undefined || !arg.startsWith(STAT_ARG)) return undefined;
+  const w = c.stat?.[Number(arg.slice(STAT_ARG.length))];
+  if (!w) return undefined;
+  const ref = (x: StatWord, fmt: StatRef['fmt']) => (x.length === 1 && typeof x[0] !== 'string' && x[0]!.fmt === fmt ? x[0]!.path : null);
+  if (as !== 'chown') {
+    const p = ref(w, as === 'mode' ? 'a' : 'g');
+    if (p === null) return `the value of ${as === 'mode' ? 'the mode' : 'the group'} is not one $(stat -L -c %${as === 'mode' ? 'a' : 'g'} PATH)`;
+    return as === 'mode' ? { mode: p } : { group: p };
+  }
+  const sep = w.findIndex((x) => x === ':');
+  const u = sep < 0 ? w : w.slice(0, sep);
+  const g = sep < 0 ? [] : w.slice(sep + 1);
+  const like: LikeShipped = {};
+  const up = u.length ? ref(u, 'u') : null;
+  const gp = g.length ? ref(g, 'g') : null;
+  if ((u.length && up === null) || (g.length && gp === null) || (!up && !gp)) return 'the owner is not $(stat -L -c %u PATH):$(stat -L -c %g PATH)';
+  if (up) like.user = up;
+  if (gp) like.group = gp;
+  return like;
+}
 
 interface Opts {
   flags: Map<string, string | true>;
@@ -417,16 +462,19 @@ function alternatives(c: Cmd): Result {
 // ---------------------------------------------------------------- files
 
 function mkdirCmd(c: Cmd, env: Env, cx: Ctx): Result {
-  const a = exactArgs(c);
+  const a = exactArgs(withStat(c));
   if (!a) return unresolved(c);
   // -Z and --context[=CTX] take no separate value (GNU mkdir)
   const o = getopt(a, ['m', 'mode']);
-  const mode = parseOctal(str(o, 'm', 'mode'));
+  const like = likeOf(c, str(o, 'm', 'mode'), 'mode');
+  if (typeof like === 'string') return opaque(c, `mkdir -m: ${like}`);
+  const mode = like ? undefined : parseOctal(str(o, 'm', 'mode'));
   const out: Action[] = [];
   for (const p of o.rest.map((x) => at(x, env))) {
     if (!p.startsWith('/')) return opaque(c, `mkdir of a relative path "${p}"`);
     const d: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: p };
     if (mode !== undefined) d.mode = mode;
+    if (like) d.like = like;
     cx.createdDirs.add(p);
     out.push(d);
   }
@@ -498,7 +546,7 @@ type OwnerTool = 'chown' | 'chgrp' | 'chmod';
  * accounts exist.
  */
 function chownChmod(c: Cmd, env: Env, cx: Ctx, tool: OwnerTool): Result {
-  const a = exactArgs(c);
+  const a = exactArgs(withStat(c));
   if (!a) return unresolved(c);
   if (REMOVAL.test(cx.phase)) return noop(`${tool} on package removal`);
   // chmod's symbolic modes (-x, u+s) look like options: only these are options
@@ -509,11 +557,16 @@ function chownChmod(c: Cmd, env: Env, cx: Ctx, tool: OwnerTool): Result {
   if (from) return opaque(c, `${tool} ${from} depends on the state of another file`);
   const [spec, ...paths] = rest;
   if (!spec || !paths.length) return opaque(c, `${tool} without a target`);
-  const mode = tool === 'chmod' ? parseOctal(spec) : undefined;
-  if (tool === 'chmod' && mode === undefined) return opaque(c, `chmod with a symbolic mode "${spec}"`);
+  if (paths.some((x) => x.startsWith(STAT_ARG))) return unresolved(c);
+  const like = likeOf(c, spec, tool === 'chmod' ? 'mode' : tool);
+  if (typeof like === 'string') return opaque(c, `${tool}: ${like}`);
+  const mode = tool === 'chmod' && !like ? parseOctal(spec) : undefined;
+  if (tool === 'chmod' && mode === undefined && !like) return opaque(c, `chmod with a symbolic mode "${spec}"`);
   let user: string | undefined;
   let group: string | undefined;
-  if (tool === 'chgrp') group = spec;
+  if (like) {
+    // given at link time from the path as shipped
+  } else if (tool === 'chgrp') group = spec;
   else if (tool === 'chown') {
     // USER, USER:GROUP, :GROUP (and the old USER.GROUP)
     const sep = spec.includes(':') ? spec.indexOf(':') : spec.indexOf('.');
@@ -533,6 +586,8 @@ function chownChmod(c: Cmd, env: Env, cx: Ctx, tool: OwnerTool): Result {
       if (user) made.user = user;
       if (group) made.group = group;
       if (mode !== undefined) made.mode = mode;
+      if (like && made.kind === 'directory') made.like = like;
+      else if (like) return opaque(c, `${tool} of a file the script made, from $(stat …)`);
       out.push(made);
       continue;
     }
@@ -542,6 +597,7 @@ function chownChmod(c: Cmd, env: Env, cx: Ctx, tool: OwnerTool): Result {
     if (user) o.user = user;
     if (group) o.group = group;
     if (mode !== undefined) o.mode = mode;
+    if (like) o.like = like;
     out.push(o);
   }
   return acts(out);
@@ -684,7 +740,7 @@ export interface TempState {
   from: string | null;
   /** cp -p or -a: the copy has the shipped file's mode and owner (mktemp's 0600 otherwise) */
   preserve: boolean;
-  edits: SedSubst[];
+  edits: SedEdit[];
   /** why its content is not known */
   unknown?: string;
 }
@@ -1163,9 +1219,11 @@ const TABLE: Record<string, Handler> = {
   ':': () => noop(':', true),
   false: () => noop('false', false),
   exit: () => ({ actions: [{ kind: 'noop', what: 'exit' }], status: null, exit: true }),
-  return: (_c, _e, cx) => {
+  return: (c, _e, cx) => {
     if (cx.callDepth > 0) cx.returned.add(cx.callDepth);
-    return { actions: [{ kind: 'noop', what: 'return' }], status: null, exit: true };
+    // `return N` is the function's status, which its caller's `if` reads (apache2's is_fresh_install)
+    const n = c.args.length === 1 && c.args[0] !== null && /^[0-9]+$/.test(c.args[0]) ? Number(c.args[0]) % 256 : null;
+    return { actions: [{ kind: 'noop', what: 'return' }], status: n === null ? null : n === 0, exit: true };
   },
   '[': (c, env, cx) => testCmd(c, env, cx),
   '[[': (c, env, cx) => testCmd(c, env, cx),

@@ -8,8 +8,9 @@
  */
 import type { Action, Guard } from '../../model.js';
 import { parseWordText, type Node, type Redir, type Word } from './shell.js';
-import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd } from './commands.js';
+import { absPath, classifyCommand, createMode, makeTemp, undecided, UNDECIDED_VAR, type Cmd, type StatWord } from './commands.js';
 import { commandOutput } from './system.js';
+import { readSedScript, sedCommandLine } from './sed.js';
 import type { Ctx, Env, Tri, Val } from './values.js';
 
 const MAX_ALTS = 8;
@@ -24,7 +25,7 @@ export interface Flow {
   exited: boolean;
 }
 
-const cloneEnv = (e: Env): Env => ({ vars: new Map(e.vars), pos: [...e.pos], posUnknown: e.posUnknown, guards: [...e.guards] });
+const cloneEnv = (e: Env): Env => ({ vars: new Map(e.vars), pos: [...e.pos], posUnknown: e.posUnknown, guards: [...e.guards], ...(e.held ? { held: new Map(e.held) } : {}) });
 
 function unionVal(a: Val, b: Val): Val {
   if (a === null || b === null) return null;
@@ -32,12 +33,26 @@ function unionVal(a: Val, b: Val): Val {
   return u.length > MAX_ALTS ? null : u;
 }
 
-/** joins the environments of paths that may both continue */
-function merge(envs: Env[], into: Env): void {
+/** the file tests under which VAR has the value V in env e (its path's tests, and those that decided it before); null: not only tests */
+function heldWhen(e: Env, k: string, v: string): Guard[] | null {
+  const x = e.vars.get(k);
+  if (!x || !x.includes(v)) return null;
+  if (x.length === 1) return e.guards;
+  const h = e.held?.get(k);
+  const w = h && h.val === x ? h.when.get(v) : undefined;
+  return w ? [...e.guards, ...w.filter((g) => !e.guards.some((f) => sameGuard(f, g)))] : null;
+}
+
+/** A ⊆ B as sets of tests */
+const within = (a: Guard[], b: Guard[]) => a.every((g) => b.some((f) => sameGuard(f, g)));
+
+/** joins the environments of paths that may both continue; `decided`: only file tests told the paths apart */
+function merge(envs: Env[], into: Env, decided = false): void {
   if (!envs.length) return;
   const names = new Set<string>();
   for (const e of envs) for (const k of e.vars.keys()) names.add(k);
   into.vars.clear();
+  into.held = new Map();
   for (const k of names) {
     let v: Val | undefined;
     for (const e of envs) {
@@ -45,7 +60,21 @@ function merge(envs: Env[], into: Env): void {
       v = v === undefined ? x : unionVal(v, x);
     }
     into.vars.set(k, v ?? null);
+    if (!decided || !v || v.length < 2 || k.startsWith(' ')) continue;
+    // each value under the tests of the paths that have it: one path's, or the weaker of two where one implies the other
+    const when = new Map<string, Guard[]>();
+    for (const val of v) {
+      let w: Guard[] | null | undefined;
+      for (const e of envs) {
+        if (!e.vars.get(k)?.includes(val)) continue;
+        const c = heldWhen(e, k, val);
+        w = w === undefined ? c : w === null || c === null ? null : within(w, c) ? w : within(c, w) ? c : null;
+      }
+      if (w) when.set(val, w);
+    }
+    if (when.size) into.held.set(k, { val: v, when });
   }
+  if (!into.held.size) delete into.held;
   const n = Math.max(...envs.map((e) => e.pos.length));
   into.pos = [];
   for (let i = 0; i < n; i++) {
@@ -188,7 +217,7 @@ function branch(env: Env, paths: ((e: Env) => Flow)[], decided = false): Flow {
     }
   }
   if (!live.length) return { status: null, exited: true };
-  merge(live, env);
+  merge(live, env, decided);
   if (before === undefined) env.vars.delete(UNDECIDED_VAR);
   else env.vars.set(UNDECIDED_VAR, before);
   const s = statuses.every((x) => x === statuses[0]) ? statuses[0]! : null;
@@ -294,7 +323,8 @@ export function run(n: Node, env: Env, cx: Ctx): Flow {
   }
 }
 
-const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride', 'write', 'rename', 'divert']);
+// an opaque step under tests the tree answers "no" does not run there: the linker leaves it out of "partly understood"
+const GUARDED = new Set(['directory', 'symlink', 'copy', 'file', 'rmdir', 'remove', 'statoverride', 'write', 'rename', 'divert', 'opaque']);
 
 function guarded(env: Env, g: Guard, f: () => Flow): Flow {
   env.guards = [...env.guards, g];
@@ -326,6 +356,19 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
   const { cond, body } = n.clauses[i]!;
   const chain = testChain(cond);
   if (chain) return runIfChain(n, i, chain, env, cx);
+  const flag = flagTests(cond, env, cx);
+  if (flag) {
+    // `if $do_copy`: the body runs where the tests that left the flag true hold
+    note(cx, `${flag.name} (true where ${flag.when.length} file tests hold)`);
+    const before = env.vars.get(UNDECIDED_VAR);
+    const then = (e: Env) => {
+      e.guards = [...e.guards, ...flag.when.filter((g) => !e.guards.some((f) => sameGuard(f, g)))];
+      if (before === undefined) e.vars.delete(UNDECIDED_VAR);
+      else e.vars.set(UNDECIDED_VAR, before);
+      return run(body, e, cx);
+    };
+    return branch(env, [then, (e) => runIf(n, i + 1, e, cx)]);
+  }
   cx.lastTest = null;
   const c = run(cond, env, cx);
   if (c.exited) return c;
@@ -347,6 +390,20 @@ function runIf(n: Extract<Node, { t: 'if' }>, i: number, env: Env, cx: Ctx): Flo
     return runIf(n, i + 1, env, cx);
   }
   return branch(env, [(e) => run(body, e, cx), (e) => runIf(n, i + 1, e, cx)]);
+}
+
+/** a condition that is only `$NAME`, NAME true or false as file tests decided it: the tests under which it is true */
+function flagTests(cond: Node, env: Env, cx: Ctx): { name: string; when: Guard[] } | null {
+  const c = cond.t === 'list' && cond.items.length === 1 ? cond.items[0]! : cond;
+  if (c.t !== 'simple' || c.assigns.length || c.redirs.length || c.words.length !== 1) return null;
+  const p = c.words[0]!.parts;
+  if (p.length !== 1 || p[0]!.t !== 'param' || p[0]!.op !== '') return null;
+  const name = p[0]!.name;
+  const v = env.vars.get(name);
+  if (!v || v.length !== 2 || !v.includes('true') || !v.includes('false') || cx.funcs.has('true') || cx.funcs.has('false')) return null;
+  const h = env.held?.get(name);
+  const when = h && h.val === v ? h.when.get('true') : undefined;
+  return when && when.length ? { name: c.words[0]!.raw, when } : null;
 }
 
 /** `[ A ] && [ B ] && …` (each maybe negated), when the condition is nothing but such tests, as its parts */
@@ -500,7 +557,7 @@ function checkRedirs(redirs: Redir[], env: Env, cx: Ctx, text: string, silent = 
       cx.createdFiles.add(target);
       continue;
     }
-    cx.out.push({ kind: 'opaque', text, reason: `writes to "${t}" at line ${r.target.line}` });
+    cx.out.push(...withGuards(env, [{ kind: 'opaque', text, reason: `writes to "${t}" at line ${r.target.line}` }]));
     return false;
   }
   return true;
@@ -529,23 +586,23 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
       note(cx, `${n.words[0]?.raw ?? ''} (true or false)`);
       return { status: null, exited: false };
     }
-    cx.out.push({ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` });
+    cx.out.push(...withGuards(env, [{ kind: 'opaque', text: n.text, reason: `cannot resolve the command name "${n.words[0]?.raw ?? ''}" at line ${n.line}` }]));
     return { status: null, exited: false };
   }
-  if ((name === 'cat' || name === 'echo') && !cx.funcs.has(name)) {
+  if ((name === 'cat' || name === 'echo' || name === 'sed') && !cx.funcs.has(name)) {
     const w = writeOf(n, name, argv, env, cx);
     if (w) {
-      if (typeof w !== 'string' && undecided(env)) cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes ${w.path} in a branch whose condition weld cannot decide at line ${n.line}` });
-      else if (typeof w === 'string') cx.out.push({ kind: 'opaque', text: n.text, reason: `${w} at line ${n.line}` });
+      if (typeof w !== 'string' && undecided(env)) cx.out.push(...withGuards(env, [{ kind: 'opaque', text: n.text, reason: `${name} writes ${w.path} in a branch whose condition weld cannot decide at line ${n.line}` }]));
+      else if (typeof w === 'string') cx.out.push(...withGuards(env, [{ kind: 'opaque', text: n.text, reason: `${w} at line ${n.line}` }]));
       else if (ACCOUNT_DB.has(w.path)) {
         // base-passwd's preinst seeds them when absent; the linker's accounts step builds all four from its masters
         if (env.guards.some((g) => g.path === w.path && g.negate && (g.test === '-e' || g.test === '-f'))) note(cx, `${w.path} seeded when absent: the accounts step writes it from base-passwd's masters`);
-        else cx.out.push({ kind: 'opaque', text: n.text, reason: `${name} writes the account database ${w.path} at line ${n.line}` });
+        else cx.out.push(...withGuards(env, [{ kind: 'opaque', text: n.text, reason: `${name} writes the account database ${w.path} at line ${n.line}` }]));
       } else {
         cx.out.push(...withGuards(env, [w]));
         cx.createdFiles.add(w.path);
       }
-      return { status: typeof w === 'string' || name === 'cat' ? null : true, exited: false };
+      return { status: typeof w === 'string' || name !== 'echo' ? null : true, exited: false };
     }
   }
   // `:` and `true` print nothing: their redirections only create files
@@ -557,9 +614,40 @@ function runSimple(n: Extract<Node, { t: 'simple' }>, env: Env, cx: Ctx): Flow {
     return callFunction(name, fn, argv.slice(1), env, cx, n);
   }
   const cmd: Cmd = { name, args: argv.slice(1).map(one), alts: argv.slice(1), text: n.text, line: n.line, heredoc, stdinRedirected: n.redirs.some((r) => r.op === '<') };
+  // each word one field: an argument's `$(stat …)` can be told apart
+  if (argv.length === n.words.length) {
+    const st = n.words.slice(1).map(statWord);
+    if (st.some((x) => x !== null)) cmd.stat = st;
+  }
   const r = classifyCommand(cmd, env, cx);
   if (redirsOk) cx.out.push(...withGuards(env, r.actions));
   return { status: r.status, exited: r.exit === true };
+}
+
+/**
+ * A word made of `$(stat -L -c %a|%u|%g /PATH)` and literal text (`$(stat …):$(stat …)`): what only the
+ * image as shipped answers, for mkdir/chmod/chown/chgrp to give as `like`. Null when the word has none,
+ * or anything else. -L: the path's links followed, as the linker does.
+ */
+function statWord(w: Word): StatWord | null {
+  const out: StatWord = [];
+  let refs = 0;
+  for (const p of w.parts) {
+    if (p.t === 'lit') out.push(p.v);
+    else if (p.t === 'cmdsub') {
+      const t = p.text.trim().split(/\s+/).map((x) => x.replace(/^(['"])(.*)\1$/, '$2'));
+      if (t[0] !== 'stat' || t.length !== 5) return null;
+      const opts = t.slice(1, 4);
+      const c = opts.indexOf('-c');
+      const fmt = c >= 0 ? /^%([aug])$/.exec(opts[c + 1] ?? '')?.[1] : undefined;
+      if (!fmt || !opts.some((x) => x === '-L' || x === '--dereference') || opts.length !== 3) return null;
+      const path = t[4]!;
+      if (!path.startsWith('/') || /[*?[$`\\]/.test(path)) return null;
+      out.push({ fmt: fmt as 'a' | 'u' | 'g', path: path.length > 1 ? path.replace(/\/+$/, '') : path });
+      refs++;
+    } else return null;
+  }
+  return refs ? out : null;
 }
 
 const OUTPUT_OPS = new Set(['>', '>>', '>|']);
@@ -585,7 +673,11 @@ function writeOf(n: Extract<Node, { t: 'simple' }>, name: string, argv: Val[], e
   if (args.some((a) => a === null)) return `${name} writes ${path} with content weld cannot resolve`;
   const a = args as string[];
   const parts: Extract<Action, { kind: 'write' }>['parts'] = [];
-  if (name === 'echo') {
+  if (name === 'sed') {
+    const sed = sedWrite(a, path, env);
+    if (typeof sed === 'string') return sed;
+    parts.push(sed);
+  } else if (name === 'echo') {
     // dash's echo expands backslash escapes and bash's does not: only plain text is the same in both
     const noNl = a[0] === '-n';
     const words = noNl ? a.slice(1) : a;
@@ -625,6 +717,26 @@ function writeOf(n: Extract<Node, { t: 'simple' }>, name: string, argv: Val[], e
   const w: Extract<Action, { kind: 'write' }> = { kind: 'write', path, append: r.op === '>>', parts: merged };
   if (cm !== undefined) w.createMode = cm;
   return w;
+}
+
+/**
+ * `sed SCRIPT FILE > OUT`: FILE as sed prints it, when the script is only `s` and `/RE/d`
+ * commands weld applies exactly; one input file (sed joins several into one stream).
+ */
+function sedWrite(args: string[], path: string, env: Env): Extract<Action, { kind: 'write' }>['parts'][number] | string {
+  // -n prints only what `p` asks for
+  if (args.some((x) => x === '--quiet' || x === '--silent' || /^-[a-zA-Z]*n/.test(x))) return `sed -n writes ${path} with only what its script prints`;
+  const cl = sedCommandLine(args);
+  if (typeof cl === 'string') return `sed writes ${path}: ${cl}`;
+  if (cl.inPlace) return `sed -i with its output redirected to ${path}`;
+  const sc = readSedScript(cl.script, cl.ere);
+  if (typeof sc === 'string') return `sed writes ${path} with the script ${JSON.stringify(cl.script)}: ${sc}`;
+  if (sc.sideEffect) return `sed writes ${path}, and ${sc.sideEffect}`;
+  if (typeof sc.substs === 'string') return `sed writes ${path} with the script ${JSON.stringify(cl.script)}: ${sc.substs}`;
+  if (cl.files.length !== 1 || cl.files[0] === '-') return `sed writes ${path} from ${cl.files.length ? 'several inputs' : 'its standard input'}`;
+  const from = absPath(cl.files[0]!, env);
+  if (from === null) return `sed writes ${path} from "${cl.files[0]}", a path weld cannot resolve`;
+  return sc.substs.length ? { file: from, edits: sc.substs } : { file: from };
 }
 
 /**
@@ -676,7 +788,7 @@ function expandHeredoc(body: string, quoted: boolean, env: Env, cx: Ctx): string
 
 function callFunction(name: string, body: Node, args: Val[], env: Env, cx: Ctx, n: Extract<Node, { t: 'simple' }>): Flow {
   if (cx.callDepth >= MAX_CALL_DEPTH) {
-    cx.out.push({ kind: 'opaque', text: n.text, reason: `function "${name}" nests deeper than ${MAX_CALL_DEPTH} calls at line ${n.line}` });
+    cx.out.push(...withGuards(env, [{ kind: 'opaque', text: n.text, reason: `function "${name}" nests deeper than ${MAX_CALL_DEPTH} calls at line ${n.line}` }]));
     return { status: null, exited: false };
   }
   cx.called.add(name);

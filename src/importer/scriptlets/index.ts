@@ -111,10 +111,24 @@ function dedupe(actions: Action[]): Action[] {
   const out: Action[] = [];
   // diversions and capabilities are state a later step may undo (dash's `--remove` then `--add`): of those the last one counts
   const lastOf = new Map<string, number>();
+  const opaqueAt = new Map<string, number>();
   actions.forEach((a, i) => (a.kind === 'divert' || a.kind === 'caps') && lastOf.set(JSON.stringify(a), i));
   actions.forEach((a, i) => {
     // each write is one step of the file's content, even when it repeats one before it (two equal `echo … >> F` lines)
     if (a.kind === 'write') {
+      out.push(a);
+      return;
+    }
+    // one opaque step reached under different tests counts once, under none of them (it may run wherever either holds)
+    if (a.kind === 'opaque') {
+      const k = JSON.stringify({ text: a.text, reason: a.reason });
+      const first = opaqueAt.get(k);
+      if (first !== undefined) {
+        const kept = out[first] as Extract<Action, { kind: 'opaque' }>;
+        if (JSON.stringify(kept.when) !== JSON.stringify(a.when)) out[first] = { kind: 'opaque', text: a.text, reason: a.reason };
+        return;
+      }
+      opaqueAt.set(k, out.length);
       out.push(a);
       return;
     }

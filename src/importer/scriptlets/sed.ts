@@ -5,7 +5,7 @@
  * `s/RE/REPL/[g]` commands, the substitutions translated into JavaScript
  * regular expressions that match exactly what sed's would.
  */
-import type { SedSubst } from '../../model.js';
+import type { SedEdit } from '../../model.js';
 
 export interface SedCommandLine {
   /** the script (the -e texts joined by newlines, or the first operand) */
@@ -55,8 +55,8 @@ export function sedCommandLine(args: string[]): SedCommandLine | string {
 export interface SedScript {
   /** why the script is more than a filter of its input (writes or runs something), or null */
   sideEffect: string | null;
-  /** the script as substitutions weld can apply exactly, or why not */
-  substs: SedSubst[] | string;
+  /** the script as substitutions and `/RE/d` deletions weld can apply exactly, or why not */
+  substs: SedEdit[] | string;
 }
 
 /** Walks a sed script's commands (GNU syntax); a string when it cannot be read. */
@@ -64,7 +64,7 @@ export function readSedScript(script: string, ere: boolean): SedScript | string 
   let i = 0;
   const s = script;
   let sideEffect: string | null = null;
-  const substs: SedSubst[] = [];
+  const substs: SedEdit[] = [];
   let plain: string | null = null;
   const notPlain = (why: string) => void (plain ??= why);
   const toEol = () => {
@@ -87,7 +87,10 @@ export function readSedScript(script: string, ere: boolean): SedScript | string 
     i++;
     return out;
   };
+  /** the last address's regex when it was a plain /RE/ (no I or M flag) */
+  let addrRe = null as { re: string; delim: string } | null;
   const address = (): boolean | null => {
+    addrRe = null;
     const c = s[i];
     if (c === undefined) return false;
     if (/[0-9]/.test(c)) {
@@ -101,7 +104,9 @@ export function readSedScript(script: string, ere: boolean): SedScript | string 
     if (c === '/' || c === '\\') {
       if (c === '\\') i++;
       const d = s[i++];
-      if (d === undefined || delimited(d) === null) return null;
+      const re = d === undefined ? null : delimited(d);
+      if (d === undefined || re === null) return null;
+      if (s[i] !== 'I' && s[i] !== 'M') addrRe = { re, delim: d };
       while (s[i] === 'I' || s[i] === 'M') i++;
       return true;
     }
@@ -112,20 +117,30 @@ export function readSedScript(script: string, ere: boolean): SedScript | string 
     if (i >= s.length) break;
     const a1 = address();
     if (a1 === null) return 'an address is not terminated';
+    // only `/RE/d` keeps its address: one regex, no range, no `!`
+    let only: { re: string; delim: string } | null = a1 ? addrRe : null;
     if (a1 && s[i] === ',') {
       i++;
+      only = null;
       if (s[i] === '+' || s[i] === '~') i++;
       if (address() === null) return 'an address is not terminated';
     }
-    if (a1) notPlain('a command has an address');
     while (s[i] === ' ' || s[i] === '\t') i++;
     if (s[i] === '!') {
       i++;
+      only = null;
       notPlain('a command is negated');
     }
     while (s[i] === ' ' || s[i] === '\t') i++;
     const cmd = s[i++];
     if (cmd === undefined) return 'an address without a command';
+    if (cmd === 'd' && only) {
+      const t = translateRegex(only.re, only.delim, ere);
+      if (typeof t === 'string') notPlain(t);
+      else substs.push({ re: t.src, delete: true });
+      continue;
+    }
+    if (a1) notPlain('a command has an address');
     switch (cmd) {
       case '{':
       case '}':

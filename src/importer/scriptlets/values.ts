@@ -19,6 +19,8 @@ export interface Env {
   posUnknown: boolean;
   /** file tests of the unknown `if` branches this path is in (or that it passed by returning early from the other side): the `when` of file actions */
   guards: Guard[];
+  /** a variable that file tests decided (`do_copy=false` under `[ -e X ]`): for its value as set then (`val`, by identity), the tests under which it has each value */
+  held?: Map<string, { val: string[]; when: Map<string, Guard[]> }>;
 }
 
 export interface Ctx {

@@ -145,6 +145,30 @@ describe('classifyScriptlet: mv, cd, sed, mktemp and ucf', () => {
     expect(reasons(deb('uniq /etc/a /etc/b\nsort -o /etc/c /etc/a'))).toEqual(['uniq INPUT OUTPUT writes its second operand at line 3', 'sort -o writes a file at line 4']);
   });
 
+  it("initramfs-tools-core's sed '/^###/d' FILE > OUT: a write of FILE as sed prints it, only for s and /RE/d scripts from one file", () => {
+    const body = "if [ ! -e /etc/initramfs-tools/modules ]; then\n\tsed '/^###/d' /usr/share/initramfs-tools/modules \\\n\t\t> /etc/initramfs-tools/modules\nfi";
+    expect(real(deb(body))).toEqual([
+      {
+        kind: 'write',
+        path: '/etc/initramfs-tools/modules',
+        append: false,
+        parts: [{ file: '/usr/share/initramfs-tools/modules', edits: [{ re: '^###', delete: true }] }],
+        when: [{ test: '-e', path: '/etc/initramfs-tools/modules', negate: true }],
+      },
+    ]);
+    expect(real(deb("sed -e 's/a/b/g' -e '/^$/d' /usr/share/x >> /etc/x"))).toEqual([
+      { kind: 'write', path: '/etc/x', append: true, parts: [{ file: '/usr/share/x', edits: [{ re: 'a', global: true, repl: ['b'] }, { re: '^$', delete: true }] }] },
+    ]);
+    expect(reasons(deb("sed -n '/a/p' /a > /etc/x\nsed '/a/,/b/d' /a > /etc/x\nsed '/a/!d' /a > /etc/x\nsed '/a/d' /a /b > /etc/x\nsed '/a/d' > /etc/x\nsed '/a/Id' /a > /etc/x"))).toEqual([
+      'sed -n writes /etc/x with only what its script prints at line 3',
+      'sed writes /etc/x with the script "/a/,/b/d": a command has an address at line 4',
+      'sed writes /etc/x with the script "/a/!d": a command is negated at line 5',
+      'sed writes /etc/x from several inputs at line 6',
+      'sed writes /etc/x from its standard input at line 7',
+      'sed writes /etc/x with the script "/a/Id": a command has an address at line 8',
+    ]);
+  });
+
   it("mariadb's ${DEBIAN_SCRIPT_TRACE:+ echo …}: the debug switches are unset in an install, so the command is empty", () => {
     const body = 'if [ -n "$DEBIAN_SCRIPT_DEBUG" ]; then set -v -x; DEBIAN_SCRIPT_TRACE=1; fi\n${DEBIAN_SCRIPT_TRACE:+ echo "#42#DEBUG# RUNNING $0 $*" 1>&2 }';
     expect(real(deb(body))).toEqual([]);

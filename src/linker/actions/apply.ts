@@ -6,7 +6,7 @@ import { applyAccounts, type AccountStep, type Accounts } from './users.js';
 import { applyAlternatives } from './alternatives.js';
 import { applyServices, type ServiceResult } from './services.js';
 import { usrPath } from '../usrmerge.js';
-import { applyFileOps, guardsFrom, FILE_OP_KINDS, type FileOp, type FileOpsResult } from './files.js';
+import { applyFileOps, guardsFrom, resolveLike, FILE_OP_KINDS, type FileOp, type FileOpsResult } from './files.js';
 import { applyStatOverrides, type StatOverrideResult } from './statoverride.js';
 import { modeOf } from '../tree.js';
 import { applyFirstboot, type FirstbootResult } from './firstboot.js';
@@ -93,10 +93,23 @@ export async function applyActions(
   // scripts' file tests (`[ ! -d /var/mail ]`) are answered from the tree as the packages ship it
   // (the snapshot of the shipped tree is taken only when some action is guarded)
   const taken = all.some((x) => 'when' in x.a && x.a.when) ? guardsFrom(tree) : () => true;
+  // `chmod $(stat -L -c %a /usr/local) P`: from the tree as shipped
+  const overrides = of('statoverride').flatMap((x) => {
+    const a = taken(x.a.when) ? resolveLike(tree, x.a, resolve) : x.a;
+    if (a) return [{ ...x, a }];
+    report.deferred.push({ package: x.pkg, kind: 'statoverride', detail: `${x.a.path}: ${Object.values(x.a.like!).join(', ')} is missing, so stat fails` });
+    return [];
+  });
   // 2. directories (scriptlet mkdir/install -d, tmpfiles d lines)
   const madeBy = new Map<string, string>();
-  for (const { pkg, phase, a } of of('directory')) {
-    if (!taken(a.when)) continue;
+  for (const { pkg, phase, a: given } of of('directory')) {
+    if (!taken(given.when)) continue;
+    // `mkdir -m $(stat -L -c %a /usr/local)`: from the tree as shipped
+    const a = resolveLike(tree, given, resolve);
+    if (!a) {
+      report.deferred.push({ package: pkg, kind: 'directory', detail: `${given.path}: ${Object.values(given.like!).join(', ')} is missing, so stat fails` });
+      continue;
+    }
     const p = resolve(a.path);
     const owner = (o: string | undefined) => (o ?? 'root').replace(/^:/, '') || 'root';
     const cur = tree.get(p);
@@ -123,7 +136,8 @@ export async function applyActions(
   // 2b. files the scripts make: ln -s, cp, `: > f` with chown/chmod, rmdir, rm -f
   const fileOps = all.filter((x): x is { pkg: string; phase: string; a: FileOp } => (FILE_OP_KINDS as readonly string[]).includes(x.a.kind));
   const isId = (s: string) => /^\d+$/.test(s);
-  const partial = new Set(all.filter((x) => x.a.kind === 'opaque').map((x) => `${x.pkg}\0${x.phase}`));
+  // an opaque step in a branch the shipped tree does not take (`[ -f /etc/x.conf ]` on a fresh image) does not run
+  const partial = new Set(all.filter((x) => x.a.kind === 'opaque' && taken(x.a.when)).map((x) => `${x.pkg}\0${x.phase}`));
   report.files = applyFileOps(
     tree,
     fileOps,
@@ -134,7 +148,7 @@ export async function applyActions(
     read,
   );
   // 2c. owners and modes the scripts give what the packages ship (dpkg-statoverride, chown, chmod), once the accounts and files exist
-  report.statoverrides = applyStatOverrides(tree, of('statoverride'), resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
+  report.statoverrides = applyStatOverrides(tree, overrides, resolve, { user: (n) => isId(n) || accounts.uidOf.has(n), group: (n) => isId(n) || accounts.gidOf.has(n) }, taken);
   // 2d. systemd-tmpfiles --create of the configs a postinst names (dh_installtmpfiles), now that accounts and files exist
   const made = of('tmpfiles').filter((x) => !x.phase.startsWith('file:'));
   if (made.length) {

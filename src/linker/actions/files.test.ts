@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { SedSubst } from '../../model.js';
+import type { Action, SedEdit } from '../../model.js';
 import { readSedScript } from '../../importer/scriptlets/sed.js';
 import { LinkTree, modeOf } from '../tree.js';
-import { applyFileOps, applySedSubsts, guardsFrom, type FileOp as Op } from './files.js';
+import { applyFileOps, applySedSubsts, guardsFrom, resolveLike, type FileOp as Op } from './files.js';
 
 function tree(): LinkTree {
   const t = new LinkTree(1000);
@@ -165,6 +165,30 @@ describe('applyFileOps: writes, renames and edited copies', () => {
   });
 });
 
+describe('applyFileOps: sed output redirected to a file', () => {
+  it("writes the shipped file as sed '/^###/d' prints it, with a new file's mode", () => {
+    const t = tree();
+    t.writeFile('/usr/share/x/modules', '### comment\n# example\n### more\nloop\n', 'pkg', 0o644);
+    const r = run(t, [{ kind: 'write', path: '/etc/modules', append: false, parts: [{ file: '/usr/share/x/modules', edits: [{ re: '^###', delete: true }] }] }]);
+    expect(r.applied).toBe(1);
+    expect(text(t, '/etc/modules')).toBe('# example\nloop\n');
+    expect(t.get('/etc/modules')).toMatchObject({ mode: modeOf('file', 0o644), user: 'root' });
+  });
+});
+
+describe('resolveLike', () => {
+  it('gives the mode, owner and group of the named path as the tree has it, through links; null where it is missing', () => {
+    const t = tree();
+    t.mkdir('/usr/local', 'pkg', 0o2775, 'root', 'staff');
+    t.symlink('/usr/loc', 'local', 'pkg');
+    const a: Extract<Action, { kind: 'directory' }> = { kind: 'directory', path: '/usr/local/share/ca-certificates' };
+    expect(resolveLike(t, { ...a, like: { mode: '/usr/loc', group: '/usr/local' } }, (p) => p)).toEqual({ ...a, mode: 0o2775, group: 'staff' });
+    expect(resolveLike(t, { ...a, like: { user: '/usr/share/x/dot.bashrc' } }, (p) => p)).toEqual({ ...a, user: 'u' });
+    expect(resolveLike(t, { ...a, like: { mode: '/nowhere' } }, (p) => p)).toBeNull();
+    expect(resolveLike(t, a, (p) => p)).toBe(a);
+  });
+});
+
 describe('applySedSubsts against GNU sed', () => {
   const input = '#PermitRootLogin prohibit-password\n#PasswordAuthentication yes\ncleanup   unix  -       -       y\nflush unix - x\naaa bab\n\xe9t\xe9 \\& $HOME\nno newline at the end';
   const cases: [string, string[]][] = [
@@ -180,17 +204,22 @@ describe('applySedSubsts against GNU sed', () => {
     ['s/a\\{2\\}/X/', ['-E']],
     ['s/(a+) (b)/\\2\\1/', ['-E']],
     ['s/[.]$/!/;s/ /  /g', []],
+    ['/^#/d', []],
+    ['/newline/d', []],
+    ['s/^#//;/^Pass/d;s/a/A/g', []],
+    ['/^[a-z]\\{3\\}/d', []],
+    ['/^\\(fl\\|cl\\)/d', []],
   ];
   it.each(cases)('%s gives what sed gives (or is refused)', (script, opts) => {
     const ere = opts.includes('-E');
     const sc = readSedScript(script, ere);
     if (typeof sc === 'string' || typeof sc.substs === 'string') {
       // refused scripts are the ones with a construct weld does not translate
-      expect(script).toMatch(/\\\{/);
+      expect(script).toMatch(/\\\{|\\\|/);
       return;
     }
     const want = execFileSync('sed', [...opts, '-e', script], { input: Buffer.from(input, 'latin1'), env: { LC_ALL: 'C' } });
-    const got = applySedSubsts(Buffer.from(input, 'latin1'), sc.substs as SedSubst[]);
+    const got = applySedSubsts(Buffer.from(input, 'latin1'), sc.substs as SedEdit[]);
     expect(Buffer.from(got).toString('latin1')).toBe(want.toString('latin1'));
   });
 });

@@ -1,4 +1,4 @@
-import type { Action, Guard, SedSubst } from '../../model.js';
+import type { Action, Guard, LikeShipped, SedEdit } from '../../model.js';
 import { modeOf, realpath, type LinkNode, type LinkTree } from '../tree.js';
 
 export type FileOp = Extract<Action, { kind: 'symlink' | 'copy' | 'file' | 'write' | 'rename' | 'rmdir' | 'remove' }>;
@@ -30,16 +30,45 @@ function substitute(line: string, re: RegExp, global: boolean, repl: readonly (s
   return out + line.slice(pos);
 }
 
-export function applySedSubsts(data: Uint8Array, substs: readonly SedSubst[]): Uint8Array {
+export function applySedSubsts(data: Uint8Array, substs: readonly SedEdit[]): Uint8Array {
   const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
   if (!text || !substs.length) return data;
   const endsNl = text.endsWith('\n');
-  const res = substs.map((x) => ({ re: new RegExp(x.re, 'g'), global: x.global, repl: x.repl }));
-  const lines = (endsNl ? text.slice(0, -1) : text).split('\n').map((line) => {
-    for (const x of res) line = substitute(line, x.re, x.global, x.repl);
-    return line;
+  const res = substs.map((x) => ({ re: new RegExp(x.re, 'g'), edit: x }));
+  const lines = (endsNl ? text.slice(0, -1) : text).split('\n');
+  let out = '';
+  lines.forEach((line, i) => {
+    for (const { re, edit } of res) {
+      if ('delete' in edit) {
+        re.lastIndex = 0;
+        // `d` drops the line and starts the next cycle: nothing of it is printed
+        if (re.test(line)) return;
+      } else line = substitute(line, re, edit.global, edit.repl);
+    }
+    // each printed line keeps the newline it was read with (only a last one may have none)
+    out += line + (i < lines.length - 1 || endsNl ? '\n' : '');
   });
-  return Buffer.from(lines.join('\n') + (endsNl ? '\n' : ''), 'latin1');
+  return Buffer.from(out, 'latin1');
+}
+
+/**
+ * An action's `like` fields answered from the tree as the packages ship it: the mode, owner or group
+ * of the path each names, its links followed (stat -L). Null when a named path is missing: stat
+ * prints nothing there and the command it feeds fails.
+ */
+export function resolveLike<A extends { mode?: number; user?: string; group?: string; like?: LikeShipped }>(tree: LinkTree, a: A, resolve: (p: string) => string): A | null {
+  if (!a.like) return a;
+  const out: A = { ...a };
+  delete out.like;
+  for (const [field, p] of Object.entries(a.like) as [keyof LikeShipped, string][]) {
+    const real = realpath((q) => tree.get(q), resolve(p));
+    const n = real === null ? undefined : tree.get(real);
+    if (!n) return null;
+    if (field === 'mode') out.mode = n.mode & 0o7777;
+    else if (field === 'user') out.user = n.user;
+    else out.group = n.group;
+  }
+  return out;
 }
 
 export interface FileOpsResult {
@@ -273,7 +302,7 @@ export function applyFileOps(
               missing = part.file;
               break;
             }
-            chunks.push(data);
+            chunks.push(part.edits?.length ? applySedSubsts(data, part.edits) : data);
           }
         }
         if (missing !== null) {
